@@ -1,0 +1,104 @@
+"""Work-arounds for the OpenMMLab stack on current PyTorch / NumPy.
+
+Each function fixes one measured breakage (see ``shared/ENVIRONMENT.md`` in
+the project notes and the README's "Environment" section).  They are applied
+once by :func:`apply_all`, which ``import hrformer_mm`` calls, so a config
+with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
+"""
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+import torch
+
+_APPLIED = False
+
+
+class MissingCompiledOpError(RuntimeError):
+    """Raised when code calls an mmcv compiled op that mmcv-lite lacks."""
+
+
+def _make_ops_placeholder() -> types.ModuleType:
+    """A stand-in for ``mmcv._ext`` whose every attribute raises on call.
+
+    mmcv-lite ships no compiled extension, yet ``mmpose.models`` and
+    ``mmseg.models`` import ``mmcv.ops`` at import time (for heads this project
+    never builds).  mmcv's ``ext_loader`` only looks names up, so a module that
+    hands out raising functions lets everything import, and the first real use
+    of a compiled op fails with its name instead of an ImportError far away.
+    """
+
+    class _OpsPlaceholder(types.ModuleType):
+
+        def __getattr__(self, name: str):
+            if name.startswith('__'):
+                raise AttributeError(name)
+
+            def _missing(*args, **kwargs):
+                raise MissingCompiledOpError(
+                    f'mmcv compiled op "{name}" is not available: this '
+                    'environment uses mmcv-lite. Rebuild the environment with '
+                    'HRFORMER_FULL_MMCV=1 bash tools/setup_env.sh to compile '
+                    'mmcv 2.1.0 with its ops.')
+
+            _missing.__name__ = name
+            return _missing
+
+    module = _OpsPlaceholder('mmcv._ext')
+    # importlib.util.find_spec('mmcv._ext') (called by mmpose's init_model)
+    # raises ValueError on a module whose __spec__ is None.
+    module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
+    module.__file__ = None
+    module.is_placeholder = True
+    return module
+
+
+def install_mmcv_ops_placeholder() -> bool:
+    """Install the ``mmcv._ext`` placeholder if compiled ops are absent.
+
+    Returns True when the placeholder was installed.
+    """
+    if 'mmcv._ext' in sys.modules:
+        return getattr(sys.modules['mmcv._ext'], 'is_placeholder', False)
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    try:
+        if importlib.util.find_spec('mmcv._ext') is not None:
+            return False
+    except (ImportError, ValueError):
+        pass
+    sys.modules['mmcv._ext'] = _make_ops_placeholder()
+    return True
+
+
+def _torch_load_full(filename, map_location=None):
+    # Checkpoints are pickles and therefore trusted input: mmengine 0.10.7
+    # predates torch's weights_only=True default (torch >= 2.6) and cannot
+    # load the message hub / optimizer state it wrote itself without this.
+    return torch.load(filename, map_location=map_location, weights_only=False)
+
+
+def install_checkpoint_loader() -> None:
+    """Make mmengine's local-file loader work with torch >= 2.6."""
+    import os.path as osp
+
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def load_from_local(filename, map_location=None):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'checkpoint file {filename} not found')
+        return _torch_load_full(filename, map_location)
+
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                     force=True)
+
+
+def apply_all() -> None:
+    global _APPLIED
+    if _APPLIED:
+        return
+    install_mmcv_ops_placeholder()
+    install_checkpoint_loader()
+    _APPLIED = True

@@ -1,0 +1,3 @@
+from .hrformer import HRFormer, HRFormerBlock
+
+__all__ = ['HRFormer', 'HRFormerBlock']

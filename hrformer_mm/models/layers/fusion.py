@@ -1,0 +1,158 @@
+"""Multi-resolution plumbing shared by the HRNet family: transitions between
+stages, the fusion that exchanges information across streams, and the
+module that runs parallel branches and then fuses them.
+
+Stream ``i`` has 1 / 2**i the resolution of stream 0.  Key names follow
+mmpose / mmseg (``transition{n}.{i}``, ``fuse_layers.{i}.{j}``,
+``branches.{i}``) so their checkpoints load unchanged.
+"""
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import build_conv_layer, build_norm_layer
+
+__all__ = ['make_transition', 'MultiResolutionFusion', 'HighResolutionModule',
+           'apply_transition']
+
+
+def _conv_bn(in_channels, out_channels, kernel_size, stride, conv_cfg,
+             norm_cfg, groups=1, relu=False) -> List[nn.Module]:
+    layers = [
+        build_conv_layer(conv_cfg, in_channels, out_channels, kernel_size,
+                         stride=stride, padding=kernel_size // 2,
+                         groups=groups, bias=False),
+        build_norm_layer(norm_cfg, out_channels)[1]
+    ]
+    if relu:
+        layers.append(nn.ReLU(inplace=True))
+    return layers
+
+
+def make_transition(in_channels: Sequence[int], out_channels: Sequence[int],
+                    conv_cfg: dict = None,
+                    norm_cfg: dict = dict(type='BN')) -> nn.ModuleList:
+    """HRNet transition: a 3x3 conv where an existing stream changes width,
+    and a chain of 3x3 stride-2 convs from the lowest stream for each new
+    one.  ``None`` marks streams that pass through unchanged."""
+    layers = []
+    num_pre = len(in_channels)
+    for i, c_out in enumerate(out_channels):
+        if i < num_pre:
+            layers.append(None if in_channels[i] == c_out else nn.Sequential(
+                *_conv_bn(in_channels[i], c_out, 3, 1, conv_cfg, norm_cfg,
+                          relu=True)))
+            continue
+        steps = []
+        for j in range(i + 1 - num_pre):
+            c_in = in_channels[-1]
+            c = c_out if j == i - num_pre else c_in
+            steps.append(nn.Sequential(
+                *_conv_bn(c_in, c, 3, 2, conv_cfg, norm_cfg, relu=True)))
+        layers.append(nn.Sequential(*steps))
+    return nn.ModuleList(layers)
+
+
+def apply_transition(transition: nn.ModuleList,
+                     features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+    """New streams branch off the lowest-resolution input stream."""
+    out = []
+    for i, layer in enumerate(transition):
+        x = features[i] if i < len(features) else features[-1]
+        out.append(x if layer is None else layer(x))
+    return out
+
+
+class MultiResolutionFusion(nn.ModuleList):
+    """Sum every stream, resampled, into every output stream, then ReLU.
+
+    ``fuse[i][j]`` maps stream j to stream i:
+      * j > i (low to high): 1x1 conv + BN, then bilinear upsampling;
+      * j < i (high to low): per halving step a 3x3 stride-2 conv + BN (and a
+        1x1 conv + BN when ``depthwise``, HRFormer's variant), ReLU between
+        steps and none after the last.
+
+    Upsampling goes to the *target stream's size* rather than by a fixed
+    factor of 2**(j-i): identical when the input is a multiple of 32, and
+    it keeps odd sizes working (mmpose's HRModule fails on them).
+    """
+
+    def __init__(self,
+                 channels: Sequence[int],
+                 num_outputs: Optional[int] = None,
+                 depthwise: bool = True,
+                 upsample_mode: str = 'bilinear',
+                 conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN')):
+        num_outputs = len(channels) if num_outputs is None else num_outputs
+        rows = []
+        for i in range(num_outputs):
+            row = []
+            for j, c_j in enumerate(channels):
+                if j == i:
+                    row.append(None)
+                elif j > i:
+                    row.append(nn.Sequential(
+                        *_conv_bn(c_j, channels[i], 1, 1, conv_cfg,
+                                  norm_cfg)))
+                else:
+                    steps = []
+                    for k in range(i - j):
+                        last = k == i - j - 1
+                        c_out = channels[i] if last else c_j
+                        if depthwise:
+                            step = _conv_bn(c_j, c_j, 3, 2, conv_cfg,
+                                            norm_cfg, groups=c_j)
+                            step += _conv_bn(c_j, c_out, 1, 1, conv_cfg,
+                                             norm_cfg)
+                        else:
+                            step = _conv_bn(c_j, c_out, 3, 2, conv_cfg,
+                                            norm_cfg)
+                        if not last:
+                            step.append(nn.ReLU(inplace=False))
+                        steps.append(nn.Sequential(*step))
+                    row.append(nn.Sequential(*steps))
+            rows.append(nn.ModuleList(row))
+        super().__init__(rows)
+        self.upsample_mode = upsample_mode
+        self.align_corners = False if upsample_mode == 'bilinear' else None
+
+    def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        out = []
+        for i, row in enumerate(self):
+            y = 0
+            size = features[i].shape[-2:]
+            for j, layer in enumerate(row):
+                if j == i:
+                    y = y + features[j]
+                    continue
+                z = layer(features[j])
+                if j > i:
+                    z = F.interpolate(z, size=size, mode=self.upsample_mode,
+                                      align_corners=self.align_corners)
+                y = y + z
+            out.append(F.relu(y))
+        return out
+
+
+class HighResolutionModule(nn.Module):
+    """Parallel branches, one per stream, followed by a fusion.
+
+    A single-branch module has no fusion (as in HRNet).
+    """
+
+    def __init__(self, branches: Sequence[nn.Module],
+                 fuse_layers: Optional[MultiResolutionFusion]):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.fuse_layers = fuse_layers
+
+    def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        if len(features) != len(self.branches):
+            raise ValueError(f'expected {len(self.branches)} streams, got '
+                             f'{len(features)}')
+        features = [branch(x) for branch, x in zip(self.branches, features)]
+        if self.fuse_layers is None:
+            return features
+        return self.fuse_layers(features)

@@ -1,0 +1,44 @@
+"""The plugin's own model registry and its hand-over to mmpose and mmseg.
+
+``MODELS`` is a child of mmengine's root registry with scope
+``hrformer_mm``, so any OpenMMLab config can name our modules
+unambiguously as ``type='hrformer_mm.HRFormer'`` whatever its default
+scope.  :func:`register_into_hosts` additionally makes each module visible
+under its bare name in mmpose's and mmseg's registries, except where the
+host already has a module of that name (mmpose ships its own ``HRFormer``):
+the host's module is never replaced.
+"""
+import importlib
+import importlib.util
+from typing import Dict, List
+
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrformer_mm',
+                  locations=['hrformer_mm.models'])
+
+HOSTS = ('mmpose', 'mmseg')
+
+
+def register_into_hosts(hosts=HOSTS) -> Dict[str, List[str]]:
+    """Register our modules into each installed host's ``MODELS``.
+
+    The host's model package is imported first so that everything it
+    registers is already there; names it owns are skipped.  Returns, per
+    host, the names that were skipped because the host owns them.
+    """
+    skipped = {}
+    for host in hosts:
+        if importlib.util.find_spec(host) is None:
+            continue
+        importlib.import_module(f'{host}.models')
+        host_models = importlib.import_module(f'{host}.registry').MODELS
+        skipped[host] = []
+        for name, cls in MODELS.module_dict.items():
+            owner = host_models.module_dict.get(name)
+            if owner is None:
+                host_models.register_module(name=name, module=cls)
+            elif owner is not cls:
+                skipped[host].append(name)
+    return skipped
