@@ -9,7 +9,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import models  # noqa: E402,F401
+from . import engine, models  # noqa: E402,F401
 from .registry import MODELS, register_into_hosts  # noqa: E402
 
 __version__ = '0.1.0'

@@ -7,9 +7,11 @@ with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 """
 import importlib.machinery
 import importlib.util
+import pickle
 import sys
 import types
 
+import numpy as np
 import torch
 
 _APPLIED = False
@@ -89,10 +91,44 @@ def install_checkpoint_loader() -> None:
         filename = osp.expanduser(filename)
         if not osp.isfile(filename):
             raise FileNotFoundError(f'checkpoint file {filename} not found')
-        return _torch_load_full(filename, map_location)
+        try:
+            return _torch_load_full(filename, map_location)
+        except (RuntimeError, EOFError, pickle.UnpicklingError) as e:
+            raise RuntimeError(
+                f'checkpoint {filename} is corrupt or not a PyTorch '
+                f'checkpoint ({type(e).__name__}: {e})') from e
 
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
                                      force=True)
+
+
+class _NumpyCopyShim(types.ModuleType):
+    """``numpy`` as seen by a module written for NumPy 1, where
+    ``np.array(x, copy=False)`` meant "copy only if needed" (NumPy 2 raises
+    instead)."""
+
+    def __init__(self):
+        super().__init__('numpy')
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def array(obj, *args, copy=True, **kwargs):
+        if copy is False:
+            return np.asarray(obj, *args, **kwargs)
+        return np.array(obj, *args, copy=copy, **kwargs)
+
+
+def patch_mmpose_visualizer_for_numpy2() -> bool:
+    """mmpose 1.3.2's visualizers call ``np.array(kpts, copy=False)``, which
+    NumPy 2 rejects whenever the keypoints need converting."""
+    if int(np.__version__.split('.')[0]) < 2 or \
+            importlib.util.find_spec('mmpose') is None:
+        return False
+    from mmpose.visualization import local_visualizer
+    local_visualizer.np = _NumpyCopyShim()
+    return True
 
 
 def apply_all() -> None:
@@ -101,4 +137,5 @@ def apply_all() -> None:
         return
     install_mmcv_ops_placeholder()
     install_checkpoint_loader()
+    patch_mmpose_visualizer_for_numpy2()
     _APPLIED = True

@@ -12,11 +12,14 @@ import importlib
 import importlib.util
 from typing import Dict, List
 
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrformer_mm',
                   locations=['hrformer_mm.models'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrformer_mm',
+                 locations=['hrformer_mm.engine'])
 
 HOSTS = ('mmpose', 'mmseg')
 

@@ -1,0 +1,58 @@
+# The built-in demo: HRFormer-T trained from scratch on the synthetic
+# COCO-format people that `tools/generate_demo_data.py` writes to
+# data/demo/coco.  Same dataset class, pipelines and CocoMetric as the COCO
+# configs; smaller input, BN instead of SyncBN, a short schedule for 2 CPU
+# cores.
+_base_ = ['./hrformer_t_coco.py']
+
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),
+             sigma=2)
+data_root = 'data/demo/coco/'
+model = dict(
+    backbone=dict(norm_cfg=dict(type='BN', requires_grad=True)),
+    head=dict(decoder=codec))
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    # milder rotations than COCO's +-80 degrees suit the short schedule
+    dict(type='RandomBBoxTransform', rotate_factor=30.0),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(
+    batch_size=16, num_workers=1, persistent_workers=True,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32, num_workers=1, persistent_workers=True,
+    dataset=dict(
+        data_root=data_root,
+        bbox_file=data_root + 'person_detection_results/'
+        'COCO_val2017_detections_AP_H_56_person.json',
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    ann_file=data_root + 'annotations/person_keypoints_val2017.json')
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_epochs=8, val_interval=2)
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01,
+         by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=8, by_epoch=True,
+         eta_min=1e-5)
+]
+auto_scale_lr = dict(base_batch_size=16)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=2))

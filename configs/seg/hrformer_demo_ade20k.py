@@ -1,0 +1,59 @@
+# The built-in demo: HRFormer-T + OCR trained from scratch on the synthetic
+# ADE20K-format scenes that `tools/generate_demo_data.py` writes to
+# data/demo/ade.  Same dataset class, pipelines and IoUMetric as the ADE20K
+# configs; small crops, narrower OCR head, BN, a short schedule for 2 CPU
+# cores.
+_base_ = ['./hrformer_s_ocr_ade20k.py']
+
+data_root = 'data/demo/ade'
+crop_size = (128, 128)
+channels = [18, 36, 72, 144]
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(arch='tiny', drop_path_rate=0.0, norm_cfg=norm_cfg,
+                  init_cfg=None),
+    decode_head=[
+        dict(in_channels=channels, channels=sum(channels),
+             norm_cfg=norm_cfg),
+        dict(in_channels=channels, channels=128, ocr_channels=64,
+             norm_cfg=norm_cfg,
+             sampler=dict(type='OHEMPixelSampler', thresh=0.9,
+                          min_kept=4096)),
+    ])
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='RandomResize', scale=(640, 160), ratio_range=(0.75, 1.5),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(640, 160), keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8, num_workers=1,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=50),
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=50, end=600,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=600, val_interval=200)
+auto_scale_lr = dict(base_batch_size=8)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=200),
+    visualization=dict(interval=1))

@@ -1,0 +1,5 @@
+from .synthetic import (ADE20K_DEMO_CLASSES, COCO_KEYPOINTS, draw_person,
+                        generate_ade20k, generate_coco_keypoints)
+
+__all__ = ['ADE20K_DEMO_CLASSES', 'COCO_KEYPOINTS', 'draw_person',
+           'generate_ade20k', 'generate_coco_keypoints']

@@ -1,0 +1,187 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: turning command-line
+flags into config changes, and building the right runner.
+
+Which library runs a config is the config's ``default_scope`` (``mmpose``
+or ``mmseg``); training itself is mmengine's ``Runner`` in both cases, so
+distributed launches go through ``torchrun`` / Slurm and mmengine's
+``init_dist`` exactly as in mmpose and mmseg.
+"""
+import argparse
+import logging
+import os
+import os.path as osp
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+from .checks import check_checkpoint_matches, check_data_files
+
+SCOPES = ('mmpose', 'mmseg')
+
+
+def _common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. '
+        'train_dataloader.batch_size=16 model.backbone.with_cp=True')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher (set by dist_*.sh / slurm_*.sh)')
+    # torchrun sets LOCAL_RANK; older launchers pass --local-rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description='Train a pose or segmentation '
+                                'model (mmpose or mmseg, chosen by config).')
+    p.add_argument('config', help='config file')
+    p.add_argument('--resume', nargs='?', type=str, const='auto',
+                   help='resume from CHECKPOINT, or with no value from the '
+                   'latest checkpoint in the work dir')
+    p.add_argument('--amp', action='store_true',
+                   help='automatic mixed precision (AmpOptimWrapper)')
+    p.add_argument('--auto-scale-lr', action='store_true',
+                   help='scale the learning rate by the actual batch size')
+    _common_args(p)
+    return p
+
+
+def test_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description='Evaluate a checkpoint (COCO AP '
+                                'or mIoU, as the config says).')
+    p.add_argument('config', help='config file')
+    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('--show-dir', help='write prediction overlays (keypoints '
+                   'or masks) into this folder, under the work dir')
+    p.add_argument('--out', help='dump raw predictions to this pickle file')
+    _common_args(p)
+    return p
+
+
+def _load(args) -> Config:
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} not found')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    scope = cfg.get('default_scope')
+    if scope not in SCOPES:
+        raise ValueError(f'{args.config}: default_scope must be one of '
+                         f'{SCOPES} (it picks mmpose or mmseg), got {scope!r}')
+    cfg.launcher = args.launcher
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def _replace_syncbn(node):
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        for v in node.values():
+            _replace_syncbn(v)
+    elif isinstance(node, list):
+        for v in node:
+            _replace_syncbn(v)
+
+
+def _setup_cpu_distributed(cfg: Config) -> None:
+    """Distributed training without GPUs (gloo), e.g. for tests.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` and its DDP
+    wrapper passes ``device_ids``; both fail without CUDA.  Initialising the
+    process group here makes the Runner skip its own initialisation.
+    SyncBN has no CPU kernel, so it becomes BN.
+    """
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(f'launcher {cfg.launcher!r} needs GPUs; use '
+                           'tools/dist_train.sh (torchrun) for CPU runs')
+    if not dist.is_initialized():
+        dist.init_process_group('gloo')
+    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel',
+                                 device_ids=None, broadcast_buffers=False)
+    _replace_syncbn(cfg.model)
+    cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    print_log('CPU distributed run: gloo backend, BN instead of SyncBN',
+              logger='current', level=logging.WARNING)
+
+
+def _prepare_environment(cfg: Config) -> None:
+    if cfg.launcher != 'none' and not torch.cuda.is_available():
+        _setup_cpu_distributed(cfg)
+    elif cfg.launcher == 'none' and not torch.cuda.is_available():
+        # A single CPU process: SyncBN would fail at the first batch.
+        _replace_syncbn(cfg.model)
+
+
+def parse_cfg_for_train(argv=None) -> Config:
+    args = train_parser().parse_args(argv)
+    cfg = _load(args)
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a GPU: mixed precision on the CPU '
+                               'is not supported by mmengine')
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper == 'OptimWrapper':
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+        elif wrapper != 'AmpOptimWrapper':
+            raise ValueError(f'--amp cannot wrap optim_wrapper.type={wrapper}')
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    _prepare_environment(cfg)
+    check_data_files(cfg, ['train', 'val'] if cfg.get('val_cfg') is not None
+                     else ['train'])
+    return cfg
+
+
+def parse_cfg_for_test(argv=None) -> Config:
+    args = test_parser().parse_args(argv)
+    cfg = _load(args)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        vis = cfg.default_hooks.visualization
+        if cfg.default_scope == 'mmpose':
+            vis.enable = True
+            vis.out_dir = args.show_dir
+        else:
+            vis.draw = True
+            cfg.visualizer.save_dir = osp.join(cfg.work_dir, args.show_dir)
+            vis.interval = 1
+    if args.out:
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(dict(type='DumpResults',
+                                       out_file_path=args.out))
+    _prepare_environment(cfg)
+    check_data_files(cfg, ['test'])
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """Build mmengine's Runner (or the config's ``runner_type``) and check a
+    ``load_from`` checkpoint against the model before anything runs."""
+    import hrformer_mm  # noqa: F401  (environment fixes, registries)
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    if cfg.get('load_from'):
+        model = runner.model.module if hasattr(runner.model, 'module') \
+            else runner.model
+        check_checkpoint_matches(model, cfg.load_from)
+    return runner

@@ -1,0 +1,38 @@
+"""Write the built-in demo datasets: synthetic people in COCO keypoint
+format (data/demo/coco) and synthetic scenes in ADE20K format
+(data/demo/ade).  Deterministic for a given --seed."""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from hrformer_mm.datasets.synthetic import (  # noqa: E402
+    generate_ade20k, generate_coco_keypoints)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument('--out', default='data/demo', help='output folder')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--pose-train', type=int, default=600)
+    p.add_argument('--pose-val', type=int, default=100)
+    p.add_argument('--seg-train', type=int, default=400)
+    p.add_argument('--seg-val', type=int, default=60)
+    p.add_argument('--only', choices=['pose', 'seg'])
+    args = p.parse_args(argv)
+    summary = {}
+    if args.only in (None, 'pose'):
+        summary['coco'] = generate_coco_keypoints(
+            osp.join(args.out, 'coco'), args.pose_train, args.pose_val,
+            seed=args.seed)
+    if args.only in (None, 'seg'):
+        summary['ade'] = generate_ade20k(
+            osp.join(args.out, 'ade'), args.seg_train, args.seg_val,
+            seed=args.seed + 1)
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == '__main__':
+    main()
