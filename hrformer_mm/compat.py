@@ -5,6 +5,7 @@ the project notes and the README's "Environment" section).  They are applied
 once by :func:`apply_all`, which ``import hrformer_mm`` calls, so a config
 with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 """
+import functools
 import importlib.machinery
 import importlib.util
 import pickle
@@ -122,12 +123,29 @@ class _NumpyCopyShim(types.ModuleType):
 
 def patch_mmpose_visualizer_for_numpy2() -> bool:
     """mmpose 1.3.2's visualizers call ``np.array(kpts, copy=False)``, which
-    NumPy 2 rejects whenever the keypoints need converting."""
+    NumPy 2 rejects whenever the keypoints need converting, and ``int()`` on
+    1-element arrays, which NumPy 2 rejects outright."""
     if int(np.__version__.split('.')[0]) < 2 or \
             importlib.util.find_spec('mmpose') is None:
         return False
     from mmpose.visualization import local_visualizer
+    from mmpose.visualization.opencv_backend_visualizer import \
+        OpencvBackendVisualizer
     local_visualizer.np = _NumpyCopyShim()
+    # It also passes radius=np.array([r]) on to int(), which NumPy 2 refuses
+    # for arrays that are not 0-dimensional.
+    draw_circles = OpencvBackendVisualizer.draw_circles
+    if not getattr(draw_circles, 'hrformer_mm_patched', False):
+
+        @functools.wraps(draw_circles)
+        def draw_circles_scalar_radius(self, center, radius, *args,
+                                       **kwargs):
+            if isinstance(radius, np.ndarray) and radius.size == 1:
+                radius = radius.item()
+            return draw_circles(self, center, radius, *args, **kwargs)
+
+        draw_circles_scalar_radius.hrformer_mm_patched = True
+        OpencvBackendVisualizer.draw_circles = draw_circles_scalar_radius
     return True
 
 

@@ -52,3 +52,37 @@ def test_matches_mmpose_at_256x192(arch, multiscale):
     for e, g in zip(expected, got):
         assert e.shape == g.shape
         assert (e - g).abs().max().item() < 1e-5
+
+
+def _assert_same(ref, ours, x):
+    with torch.no_grad():
+        expected, got = ref(x), ours(x)
+    assert len(expected) == len(got)
+    for e, g in zip(expected, got):
+        assert e.shape == g.shape
+        assert (e - g).abs().max().item() < 1e-5
+
+
+@pytest.mark.parametrize('arch', ['tiny', 'small', 'base'])
+@pytest.mark.parametrize('size', [(384, 288), (255, 191)],
+                         ids=['384x288', '255x191'])
+def test_matches_mmpose_at_other_sizes(arch, size):
+    """384x288 (the large pose input) and 255x191, a size that is not a
+    multiple of 32 but for which mmpose's fixed-factor upsampling still
+    lines up (its streams are 64x48, 32x24, ...)."""
+    ref, ours = _pair(arch, multiscale=True)
+    _assert_same(ref, ours, torch.randn(1, 3, *size))
+
+
+@pytest.mark.parametrize('window', [13, 15])
+def test_matches_mmpose_with_large_windows(window):
+    """The large-window segmentation variants (K=13 for ADE20K, 15
+    otherwise), on a segmentation-style crop."""
+    ref, ours = _pair('small', multiscale=True, window_size=window)
+    _assert_same(ref, ours, torch.randn(1, 3, 160, 160))
+
+
+def test_matches_mmpose_with_bias_switched_off():
+    """with_rpe=False: what the reference pose checkpoints were trained as."""
+    ref, ours = _pair('tiny', multiscale=False, with_rpe=False)
+    _assert_same(ref, ours, torch.randn(2, 3, 128, 96))

@@ -1,26 +1,22 @@
 # The built-in demo: HRFormer-T + OCR trained from scratch on the synthetic
 # ADE20K-format scenes that `tools/generate_demo_data.py` writes to
 # data/demo/ade.  Same dataset class, pipelines and IoUMetric as the ADE20K
-# configs; small crops, narrower OCR head, BN, a short schedule for 2 CPU
+# configs; 96x96 crops, narrower OCR head, BN, a short schedule for 2 CPU
 # cores.
 _base_ = ['./hrformer_s_ocr_ade20k.py']
 
+from hrformer_mm.config_helpers import ocr_heads
+
 data_root = 'data/demo/ade'
-crop_size = (128, 128)
+crop_size = (96, 96)
 channels = [18, 36, 72, 144]
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(arch='tiny', drop_path_rate=0.0, norm_cfg=norm_cfg,
                   init_cfg=None),
-    decode_head=[
-        dict(in_channels=channels, channels=sum(channels),
-             norm_cfg=norm_cfg),
-        dict(in_channels=channels, channels=128, ocr_channels=64,
-             norm_cfg=norm_cfg,
-             sampler=dict(type='OHEMPixelSampler', thresh=0.9,
-                          min_kept=4096)),
-    ])
+    decode_head=ocr_heads(channels, 150, norm_cfg, channels=128,
+                          ocr_channels=64, ohem_min_kept=4096))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
@@ -48,12 +44,12 @@ optim_wrapper = dict(optimizer=dict(lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
          end=50),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=50, end=600,
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=50, end=240,
          by_epoch=False)
 ]
-train_cfg = dict(max_iters=600, val_interval=200)
+train_cfg = dict(max_iters=240, val_interval=80)
 auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=200),
+    checkpoint=dict(interval=80),
     visualization=dict(interval=1))

@@ -324,6 +324,18 @@ def generate_coco_keypoints(root: str, num_train: int = 400,
 
 # --------------------------------------------------------------------------
 # scenes
+def _tinted(rng: np.random.Generator, h: int, w: int, kind: str,
+            lo, hi) -> np.ndarray:
+    """A texture of ``kind`` whose two colours are drawn from [lo, hi] (BGR):
+    each class has a colour family, and families overlap (tree and grass
+    are both green, road and building both grey at times), so texture and
+    shape matter too."""
+    t = texture(rng, h, w, kind).astype(np.float32) / 255.
+    c1 = rng.uniform(lo, hi)
+    c2 = rng.uniform(lo, hi)
+    return np.clip(t * c1 + (1 - t) * c2, 0, 255).astype(np.uint8)
+
+
 def _scene(rng: np.random.Generator, h: int,
            w: int) -> Tuple[np.ndarray, np.ndarray]:
     C = ADE20K_DEMO_CLASSES
@@ -338,56 +350,76 @@ def _scene(rng: np.random.Generator, h: int,
     yy, xx = np.mgrid[0:h, 0:w]
     sky = yy < horizon
     sky_tex = np.zeros((h, w, 3), np.float32)
-    top, bottom = rng.uniform([120, 60, 0], [255, 200, 120]), \
-        rng.uniform([180, 150, 100], [255, 255, 230])
+    top = rng.uniform([150, 60, 0], [255, 160, 80])  # BGR: blue-ish
+    bottom = rng.uniform([180, 150, 100], [255, 230, 230])
     grad = (yy / max(horizon, 1))[..., None].astype(np.float32)
     sky_tex[:] = top * (1 - grad) + bottom * grad
-    sky_tex += 40 * _noise(rng, h, w, 25)[..., None]  # clouds
+    sky_tex += 45 * _noise(rng, h, w, 25)[..., None]  # clouds
     fill(sky, C['sky'], np.clip(sky_tex, 0, 255).astype(np.uint8))
-    ground = ~sky
-    fill(ground, C['grass'], texture(rng, h, w, 'grain'))
-    # a road band across the ground
+    fill(~sky, C['grass'],
+         _tinted(rng, h, w, 'grain', [20, 100, 20], [90, 200, 110]))
+    # a road band across the ground, with a dashed centre line
     if rng.random() < 0.8:
-        y0 = int(rng.uniform(horizon, h * 0.85))
-        road = ground & (yy >= y0) & (yy < y0 + int(rng.uniform(0.12, 0.3) * h))
-        road_tex = texture(rng, h, w, 'grain') // 2 + 60
+        y0 = int(rng.uniform(horizon, h * 0.8))
+        y1 = y0 + int(rng.uniform(0.12, 0.3) * h)
+        road = ~sky & (yy >= y0) & (yy < y1)
+        g = rng.uniform(50, 140)
+        road_tex = _tinted(rng, h, w, 'grain', [g - 15] * 3, [g + 15] * 3)
+        dash = (np.abs(yy - (y0 + y1) // 2) <= 1) & ((xx // 8) % 2 == 0)
+        road_tex[dash] = 230
         fill(road, C['road'], road_tex)
-    # buildings standing on the horizon
+    # buildings standing on the horizon: walls with rows of windows
     for _ in range(int(rng.integers(1, 4))):
         bw = int(rng.uniform(0.15, 0.35) * w)
         bh = int(rng.uniform(0.2, 0.5) * h)
         x0 = int(rng.uniform(-0.1, 0.9) * w)
-        m = (xx >= x0) & (xx < x0 + bw) & (yy >= horizon - bh) & (yy < horizon + 4)
-        tex = texture(rng, h, w, rng.choice(['checks', 'stripes']))
+        m = (xx >= x0) & (xx < x0 + bw) & (yy >= horizon - bh) & \
+            (yy < horizon + 4)
+        tex = _tinted(rng, h, w, 'blotch', [60, 60, 60], [220, 220, 220])
+        step = int(rng.integers(6, 11))
+        windows = ((yy % step) < step // 2) & (((xx - x0) % step) < step // 2)
+        tex[windows] = rng.uniform(20, 90, 3).astype(np.uint8)
         fill(m, C['building'], tex)
-    # trees: trunk and canopy
-    for _ in range(int(rng.integers(0, 3))):
+    # trees: brown trunk and a blotchy green canopy
+    for _ in range(int(rng.integers(1, 3))):
         cx = int(rng.uniform(0, w))
         base = int(rng.uniform(horizon, h * 0.9))
-        r = int(rng.uniform(0.06, 0.14) * h)
-        m = np.zeros((h, w), np.uint8)
-        cv2.rectangle(m, (cx - r // 5, base - 2 * r), (cx + r // 5, base), 1, -1)
-        cv2.ellipse(m, (cx, base - 2 * r), (r, int(r * 1.2)), 0, 0, 360, 1, -1)
-        tex = texture(rng, h, w, 'blotch')
-        tex[..., 1] = np.maximum(tex[..., 1], 90)  # greenish, not always
-        fill(m.astype(bool), C['tree'], tex)
-    # cars on the ground
-    for _ in range(int(rng.integers(0, 3))):
-        cw = int(rng.uniform(0.18, 0.3) * w)
+        r = int(rng.uniform(0.1, 0.18) * h)
+        trunk = np.zeros((h, w), np.uint8)
+        cv2.rectangle(trunk, (cx - r // 5, base - 2 * r), (cx + r // 5, base),
+                      1, -1)
+        fill(trunk.astype(bool), C['tree'],
+             _tinted(rng, h, w, 'grain', [20, 40, 70], [60, 90, 130]))
+        crown = np.zeros((h, w), np.uint8)
+        for _ in range(4):
+            o = rng.normal(0, r / 3, 2).astype(int)
+            cv2.circle(crown, (cx + o[0], base - 2 * r + o[1]),
+                       int(r * rng.uniform(0.6, 0.9)), 1, -1)
+        fill(crown.astype(bool), C['tree'],
+             _tinted(rng, h, w, 'blotch', [10, 70, 10], [70, 170, 80]))
+    # cars on the ground: a body, a cabin with dark windows, two wheels
+    for _ in range(int(rng.integers(1, 3))):
+        cw = int(rng.uniform(0.25, 0.4) * w)
         ch = int(cw * rng.uniform(0.35, 0.5))
         x0 = int(rng.uniform(-0.05, 0.9) * w)
         y1 = int(rng.uniform(horizon + ch * 0.5, h))
+        colour = rng.uniform(0, 255, 3)
         m = np.zeros((h, w), np.uint8)
         cv2.rectangle(m, (x0, y1 - ch), (x0 + cw, y1 - ch // 4), 1, -1)
         cv2.rectangle(m, (x0 + cw // 5, y1 - int(ch * 1.5)),
                       (x0 + 4 * cw // 5, y1 - ch), 1, -1)
+        tex = np.empty((h, w, 3), np.uint8)
+        tex[:] = colour.astype(np.uint8)
+        cv2.rectangle(tex, (x0 + cw // 5 + 2, y1 - int(ch * 1.4)),
+                      (x0 + 4 * cw // 5 - 2, y1 - ch - 1), (40, 30, 30), -1)
         for wx in (x0 + cw // 5, x0 + 4 * cw // 5):
             cv2.circle(m, (wx, y1 - ch // 4), max(2, ch // 4), 1, -1)
-        tex = texture(rng, h, w, rng.choice(['blotch', 'grain']))
+            cv2.circle(tex, (wx, y1 - ch // 4), max(2, ch // 4), (25, 25, 25),
+                       -1)
         fill(m.astype(bool), C['car'], tex)
     # people
-    for _ in range(int(rng.integers(0, 3))):
-        height = rng.uniform(0.3, 0.6) * h
+    for _ in range(int(rng.integers(1, 3))):
+        height = rng.uniform(0.5, 0.85) * h
         canvas = img.copy()
         _, m = draw_person(rng, canvas, rng.uniform(0, w),
                            rng.uniform(horizon - 0.6 * height, h - height),

@@ -1,8 +1,11 @@
 # HRFormer + OCR (HRFormer paper, Sec. 4.3): all four streams upsampled to
-# 1/4 and concatenated, a 3x3 conv to 512 channels, object-contextual
-# representations with 256 key channels, and an auxiliary FCN head on the
-# same concatenation.  Channels below are HRFormer-S; configs for other
-# widths set in_channels / channels on both heads.
+# 1/4 and concatenated; an auxiliary FCN head on the concatenation gives the
+# soft object regions; the OCR head (3x3 conv to 512 channels, object context
+# with 256 key channels) predicts, trained with OHEM cross-entropy.
+# Defaults: HRFormer-S, 150 classes (ADE20K).  mmengine replaces lists on
+# inheritance, so configs that change the width or the classes rebuild the
+# list with hrformer_mm.config_helpers.ocr_heads, which writes the same heads.
+
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -21,7 +24,11 @@ model = dict(
         arch='small',
         drop_path_rate=0.1,
         out_indices=(0, 1, 2, 3),
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='https://download.openmmlab.com/mmpose/'
+            'pretrain_models/hrformer_small-09516375_20220226.pth')),
     decode_head=[
         dict(
             type='FCNHead',

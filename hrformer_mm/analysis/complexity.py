@@ -1,0 +1,94 @@
+"""Parameter and multiply-accumulate counts in two conventions.
+
+HRFormer's papers report GFLOPs as multiply-accumulates (MACs) of
+convolutions and linear layers on the *unpadded* tokens, leaving out the
+attention matrix products (``q @ k^T`` and ``attn @ v``).  What the network
+actually executes also includes those products and the window padding.
+Both are counted here, and every output says which is which:
+
+* ``paper``: conv + linear MACs, attention projections counted on the
+  unpadded tokens, no attention products;
+* ``complete``: conv + linear MACs as executed (padded windows) plus the two
+  attention products.
+
+Counting uses forward hooks, so it also covers heads from mmpose / mmseg.
+Element-wise work (norms, activations, softmax, resizing) is counted in
+neither, as in the papers and in mmengine / fvcore.  (mmengine's
+``get_model_complexity_info`` silently drops
+``F.scaled_dot_product_attention``, which is why this counter exists.)
+"""
+from dataclasses import dataclass
+from typing import Callable, Dict
+
+import torch
+import torch.nn as nn
+
+from hrformer_mm.models.layers import (LocalWindowAttention,
+                                       WindowMultiHeadAttention)
+
+
+@dataclass
+class Complexity:
+    params: int
+    paper_macs: int
+    complete_macs: int
+
+    def as_dict(self) -> Dict[str, float]:
+        return dict(params_m=self.params / 1e6,
+                    gflops_paper=self.paper_macs / 1e9,
+                    gflops_complete=self.complete_macs / 1e9)
+
+
+def count_complexity(model: nn.Module, forward: Callable[[], object]
+                     ) -> Complexity:
+    """Count ``model``'s MACs while ``forward()`` runs one batch-1 pass."""
+    totals = dict(paper=0, complete=0)
+    # unpadded / padded token ratio of the attention module being executed
+    ratio_of: Dict[int, float] = {}
+    owner: Dict[int, int] = {}
+    for m in model.modules():
+        if isinstance(m, LocalWindowAttention):
+            for sub in m.modules():
+                if isinstance(sub, nn.Linear):
+                    owner[id(sub)] = id(m)
+
+    def conv_hook(m, inputs, out):
+        macs = out.numel() * (m.in_channels // m.groups) * \
+            m.kernel_size[0] * m.kernel_size[1]
+        totals['paper'] += macs
+        totals['complete'] += macs
+
+    def linear_hook(m, inputs, out):
+        macs = inputs[0].numel() // m.in_features * m.in_features * \
+            m.out_features
+        totals['complete'] += macs
+        totals['paper'] += int(macs * ratio_of.get(owner.get(id(m)), 1.0))
+
+    def window_pre_hook(m, inputs):
+        _, H, W, _ = inputs[0].shape
+        K = m.window_size
+        Hp, Wp = -(-H // K) * K, -(-W // K) * K
+        ratio_of[id(m)] = H * W / (Hp * Wp)
+
+    def attention_hook(m, inputs, out):
+        bw, n, c = inputs[0].shape
+        totals['complete'] += 2 * bw * n * n * c  # q @ k^T and attn @ v
+
+    handles = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            handles.append(m.register_forward_hook(linear_hook))
+        elif isinstance(m, LocalWindowAttention):
+            handles.append(m.register_forward_pre_hook(window_pre_hook))
+        elif isinstance(m, WindowMultiHeadAttention):
+            handles.append(m.register_forward_hook(attention_hook))
+    try:
+        with torch.no_grad():
+            forward()
+    finally:
+        for h in handles:
+            h.remove()
+    params = sum(p.numel() for p in model.parameters())
+    return Complexity(params, totals['paper'], totals['complete'])

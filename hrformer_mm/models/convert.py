@@ -1,0 +1,141 @@
+"""Checkpoint conversion for HRFormer: the reference release and mmpose's
+port into this implementation's key scheme.
+
+Key schemes (stem, stage 1, transition and fusion keys are the same in all):
+
+=========================  ==========================  =====================
+reference (HRNet/HRFormer)  mmpose 1.x                  hrformer_mm
+=========================  ==========================  =====================
+``attn.attn.q_proj``,       ``attn.attn.qkv``           ``attn.attn.qkv``
+``k_proj``, ``v_proj``      (q, k, v concatenated)
+``attn.attn.out_proj``      ``attn.attn.proj``          ``attn.attn.proj``
+``mlp.{fc1,norm1,...}``     ``ffn.{fc1,norm1,...}``     ``ffn.{fc1,norm1,...}``
+``keypoint_head.*``         ``head.*``                  ``head.*``
+``relative_position_index`` (buffer, saved)             (derived, not saved)
+=========================  ==========================  =====================
+
+The reference *pose* code computes the relative position bias but never adds
+it to the attention logits, so its released pose checkpoints carry untrained
+bias tables.  Converting one drops the tables and reports that the model
+must be built with ``with_rpe=False`` to compute what those weights were
+trained with (pass ``keep_rpe=True`` to keep them anyway).
+"""
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List
+
+import torch
+
+__all__ = ['ConversionReport', 'convert_hrformer_checkpoint', 'detect_source']
+
+# Keys only the ImageNet classification models have.
+_CLS_ONLY = re.compile(
+    r'^(incre_modules|downsamp_modules|final_layer|classifier)\.')
+_QKV = re.compile(r'^(.*\.attn\.attn)\.(q|k|v)_proj\.(weight|bias)$')
+
+
+@dataclass
+class ConversionReport:
+    source: str
+    renamed: int = 0
+    merged_qkv: int = 0
+    dropped: Dict[str, List[str]] = field(default_factory=dict)
+    #: Build the model with this ``with_rpe`` to reproduce the checkpoint.
+    with_rpe: bool = True
+    notes: List[str] = field(default_factory=list)
+
+    def drop(self, reason: str, key: str) -> None:
+        self.dropped.setdefault(reason, []).append(key)
+
+    def summary(self) -> str:
+        lines = [f'source: {self.source}', f'renamed keys: {self.renamed}',
+                 f'q/k/v projections merged into qkv: {self.merged_qkv}']
+        for reason, keys in self.dropped.items():
+            lines.append(f'dropped {len(keys)} keys ({reason}):')
+            lines += [f'  {k}' for k in keys[:20]]
+            if len(keys) > 20:
+                lines.append(f'  ... and {len(keys) - 20} more')
+        lines += self.notes
+        return '\n'.join(lines)
+
+
+def detect_source(state: Dict[str, torch.Tensor]) -> str:
+    """'official' for the reference release's key scheme, 'mmpose' for
+    mmpose's (which this package shares)."""
+    if any(_QKV.match(k) or '.attn.attn.out_proj.' in k for k in state):
+        return 'official'
+    return 'mmpose'
+
+
+def _strip_module(state):
+    return {k[len('module.'):] if k.startswith('module.') else k: v
+            for k, v in state.items()}
+
+
+def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
+                                src: str = 'auto',
+                                keep_rpe: bool = None):
+    """Convert a state dict into hrformer_mm's key scheme.
+
+    Args:
+        state: the checkpoint's state dict (``checkpoint['state_dict']``).
+        src: ``'official'``, ``'mmpose'`` or ``'auto'`` (detected).
+        keep_rpe: keep relative position bias tables.  Default: keep them
+            except for reference pose checkpoints, whose tables were never
+            used in training.
+
+    Returns:
+        ``(new_state, report)``.
+    """
+    state = _strip_module(state)
+    if src == 'auto':
+        src = detect_source(state)
+    if src not in ('official', 'mmpose'):
+        raise ValueError(f"src must be 'official', 'mmpose' or 'auto', got "
+                         f'{src!r}')
+    report = ConversionReport(source=src)
+    is_reference_pose = src == 'official' and any(
+        k.startswith('keypoint_head.') for k in state)
+    if keep_rpe is None:
+        keep_rpe = not is_reference_pose
+    if is_reference_pose and not keep_rpe:
+        report.with_rpe = False
+        report.notes.append(
+            'reference pose checkpoint: its relative position bias was never '
+            'added during training, so the bias tables were dropped; build '
+            'the backbone with with_rpe=False '
+            '(--cfg-options model.backbone.with_rpe=False) to reproduce it')
+
+    out, qkv = {}, {}
+    for key, value in state.items():
+        if key.endswith('relative_position_index'):
+            report.drop('derived buffer, recomputed by the model', key)
+            continue
+        if key.endswith('relative_position_bias_table') and not keep_rpe:
+            report.drop('unused relative position bias', key)
+            continue
+        if _CLS_ONLY.match(key):
+            report.drop('ImageNet classification head', key)
+            continue
+        new = key
+        if src == 'official':
+            m = _QKV.match(key)
+            if m:
+                qkv.setdefault((m.group(1), m.group(3)), {})[m.group(2)] = \
+                    value
+                continue
+            new = new.replace('.attn.attn.out_proj.', '.attn.attn.proj.')
+            new = re.sub(r'\.mlp\.', '.ffn.', new)
+            if new.startswith('keypoint_head.'):
+                new = 'head.' + new[len('keypoint_head.'):]
+        if new != key:
+            report.renamed += 1
+        out[new] = value
+    for (prefix, kind), parts in qkv.items():
+        if set(parts) != {'q', 'k', 'v'}:
+            raise KeyError(f'{prefix}: incomplete q/k/v projections '
+                           f'({sorted(parts)})')
+        out[f'{prefix}.qkv.{kind}'] = torch.cat(
+            [parts['q'], parts['k'], parts['v']], dim=0)
+        report.merged_qkv += 1
+    return out, report

@@ -1,0 +1,91 @@
+"""Small configs and subprocess helpers for the end-to-end tests."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PYTHON = sys.executable
+
+# A 2-stream-wide HRFormer small enough to train in seconds on one core.
+MICRO_ARCH = ("dict(channels=(8, 16, 32, 64), num_heads=(1, 1, 2, 2), "
+              "num_modules=(1, 1, 1), num_blocks=1)")
+
+
+def pose_config(tmp_path, coco_root, drop_path=0.1, epochs=2,
+                extra: str = '') -> str:
+    path = osp.join(str(tmp_path), 'pose_micro.py')
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = ['{ROOT}/configs/pose/hrformer_demo_coco.py']
+data_root = '{coco_root}/'
+model = dict(
+    backbone=dict(arch={MICRO_ARCH}, drop_path_rate={drop_path}),
+    head=dict(in_channels=8))
+train_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root))
+val_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, bbox_file=data_root +
+                 'person_detection_results/'
+                 'COCO_val2017_detections_AP_H_56_person.json'))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root +
+                     'annotations/person_keypoints_val2017.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs={epochs}, val_interval={epochs})
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
+randomness = dict(seed=0)
+{extra}
+""")
+    return path
+
+
+def seg_config(tmp_path, ade_root, iters=4) -> str:
+    path = osp.join(str(tmp_path), 'seg_micro.py')
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = ['{ROOT}/configs/seg/hrformer_demo_ade20k.py']
+data_root = '{ade_root}'
+channels = [8, 16, 32, 64]
+norm_cfg = dict(type='BN', requires_grad=True)
+common = dict(in_channels=channels, in_index=(0, 1, 2, 3),
+              input_transform='resize_concat', dropout_ratio=-1,
+              num_classes=150, norm_cfg=norm_cfg, align_corners=False)
+model = dict(
+    backbone=dict(arch={MICRO_ARCH}),
+    decode_head=[
+        dict(type='FCNHead', channels=sum(channels), kernel_size=1,
+             num_convs=1, concat_input=False,
+             loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4),
+             **common),
+        dict(type='OCRHead', channels=16, ocr_channels=8,
+             loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0),
+             **common),
+    ])
+train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root))
+val_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters={iters}, val_interval={iters})
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval={iters}))
+randomness = dict(seed=0)
+""")
+    return path
+
+
+def run(args, env=None, timeout=600, check=True):
+    full_env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+    full_env.update(env or {})
+    proc = subprocess.run(args, cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(args)} failed ({proc.returncode}):\n'
+            f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    return proc

@@ -1,0 +1,198 @@
+"""Checkpoint conversion from the reference release and from mmpose."""
+import json
+import os.path as osp
+import pickle
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from hrformer_mm.models.backbones import HRFormer
+from hrformer_mm.models.convert import (convert_hrformer_checkpoint,
+                                        detect_source)
+from hrformer_mm.testing import mmpose_hrformer_extra
+
+from e2e_utils import PYTHON, ROOT, run
+
+TINY = dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 2, 4),
+            num_modules=(1, 1, 1), num_blocks=1)
+
+
+def to_reference_scheme(state, with_head=True, with_cls=False):
+    """Rewrite hrformer_mm / mmpose keys the way the reference release
+    names them (SPEC: split q/k/v, out_proj, mlp, keypoint_head)."""
+    out = {}
+    for k, v in state.items():
+        m = re.match(r'^(.*\.attn\.attn)\.qkv\.(weight|bias)$', k)
+        if m:
+            for name, part in zip('qkv', v.chunk(3, dim=0)):
+                out[f'{m.group(1)}.{name}_proj.{m.group(2)}'] = part.clone()
+            continue
+        k = k.replace('.attn.attn.proj.', '.attn.attn.out_proj.')
+        k = k.replace('.ffn.', '.mlp.')
+        if k.startswith('head.'):
+            k = 'keypoint_head.' + k[len('head.'):]
+        out[k] = v
+        if k.endswith('relative_position_bias_table'):
+            n = int(round(v.shape[0]**0.5)) // 2 + 1
+            out[k.replace('bias_table', 'index')] = torch.zeros(
+                n * n, n * n, dtype=torch.long)
+    if with_cls:
+        out['incre_modules.0.0.conv1.weight'] = torch.zeros(1)
+        out['classifier.weight'] = torch.zeros(1000, 2048)
+    if not with_head:
+        out = {k: v for k, v in out.items()
+               if not k.startswith('keypoint_head.')}
+    return out
+
+
+def _pose_state():
+    torch.manual_seed(0)
+    backbone = HRFormer(TINY, out_indices=(0, ))
+    state = {f'backbone.{k}': v for k, v in backbone.state_dict().items()}
+    state['head.final_layer.weight'] = torch.randn(17, 8, 1, 1)
+    state['head.final_layer.bias'] = torch.randn(17)
+    return state
+
+
+def test_detects_the_key_scheme():
+    state = _pose_state()
+    assert detect_source(state) == 'mmpose'
+    assert detect_source(to_reference_scheme(state)) == 'official'
+
+
+def test_reference_classification_checkpoint_converts_exactly():
+    state = {k[len('backbone.'):]: v for k, v in _pose_state().items()
+             if k.startswith('backbone.')}
+    ref = to_reference_scheme(state, with_head=False, with_cls=True)
+    new, report = convert_hrformer_checkpoint(ref, 'official')
+    assert new.keys() == state.keys()
+    assert all(torch.equal(new[k], state[k]) for k in state)
+    assert report.with_rpe  # ImageNet models did use the bias
+    assert sorted(report.dropped['ImageNet classification head']) == [
+        'classifier.weight', 'incre_modules.0.0.conv1.weight']
+    assert report.merged_qkv == sum(1 for k in state if '.qkv.' in k)
+    result = HRFormer(TINY, out_indices=(0, )).load_state_dict(new,
+                                                               strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+
+
+def test_reference_pose_checkpoint_turns_the_unused_bias_off():
+    state = _pose_state()
+    new, report = convert_hrformer_checkpoint(to_reference_scheme(state))
+    assert report.source == 'official' and report.with_rpe is False
+    assert 'with_rpe=False' in report.summary()
+    expected = {k: v for k, v in state.items()
+                if not k.endswith('relative_position_bias_table')}
+    assert new.keys() == expected.keys()
+    assert all(torch.equal(new[k], expected[k]) for k in expected)
+    backbone = HRFormer(TINY, out_indices=(0, ), with_rpe=False)
+    backbone.load_state_dict(
+        {k[9:]: v for k, v in new.items() if k.startswith('backbone.')},
+        strict=True)
+
+
+def test_keep_rpe_keeps_the_reference_pose_bias_tables():
+    state = _pose_state()
+    new, report = convert_hrformer_checkpoint(to_reference_scheme(state),
+                                              keep_rpe=True)
+    assert report.with_rpe
+    assert new.keys() == state.keys()
+
+
+def test_mmpose_checkpoint_only_loses_the_derived_index_buffers():
+    mmpose_backbones = pytest.importorskip('mmpose.models.backbones')
+    ref = mmpose_backbones.HRFormer(
+        mmpose_hrformer_extra(TINY), norm_cfg=dict(type='BN'))
+    state = ref.state_dict()
+    new, report = convert_hrformer_checkpoint(state, 'mmpose')
+    n_index = sum(k.endswith('relative_position_index') for k in state)
+    assert n_index > 0
+    assert len(report.dropped['derived buffer, recomputed by the model']) \
+        == n_index
+    result = HRFormer(TINY, out_indices=(0, )).load_state_dict(new,
+                                                               strict=True)
+    assert not result.missing_keys
+
+
+def test_incomplete_qkv_is_an_error():
+    state = to_reference_scheme(_pose_state())
+    key = next(k for k in state if k.endswith('k_proj.weight'))
+    del state[key]
+    with pytest.raises(KeyError, match='incomplete q/k/v'):
+        convert_hrformer_checkpoint(state, 'official')
+
+
+def _mmpose_native_config(tmp_path, coco_root):
+    """The micro pose config with mmpose's own HRFormer as backbone."""
+    extra = mmpose_hrformer_extra(TINY)
+    path = osp.join(str(tmp_path), 'mmpose_native.py')
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = ['{ROOT}/configs/pose/hrformer_demo_coco.py']
+data_root = '{coco_root}/'
+model = dict(
+    backbone=dict(_delete_=True, type='HRFormer', extra={extra!r},
+                  norm_cfg=dict(type='BN')),
+    head=dict(in_channels=8))
+val_dataloader = dict(
+    batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, bbox_file=data_root +
+                 'person_detection_results/'
+                 'COCO_val2017_detections_AP_H_56_person.json'))
+test_dataloader = val_dataloader
+test_evaluator = dict(ann_file=data_root +
+                      'annotations/person_keypoints_val2017.json')
+""")
+    ours = path.replace('mmpose_native', 'ours')
+    with open(ours, 'w') as f:
+        f.write(f"""
+_base_ = ['{path}']
+model = dict(backbone=dict(_delete_=True, type='hrformer_mm.HRFormer',
+                           arch={TINY!r}, out_indices=(0, )))
+""")
+    return path, ours
+
+
+def test_converted_mmpose_checkpoint_gives_mmpose_predictions(tmp_path):
+    """tools/convert_checkpoint.py --src mmpose, then tools/test.py: the same
+    keypoints (and so the same AP) as mmpose's own HRFormer with the original
+    checkpoint."""
+    from hrformer_mm.datasets import generate_coco_keypoints
+    mmpose_backbones = pytest.importorskip('mmpose.models.backbones')
+    coco = tmp_path / 'coco'
+    generate_coco_keypoints(str(coco), num_train=1, num_val=4, seed=5)
+    native_cfg, ours_cfg = _mmpose_native_config(tmp_path, coco)
+
+    torch.manual_seed(0)
+    backbone = mmpose_backbones.HRFormer(mmpose_hrformer_extra(TINY),
+                                         norm_cfg=dict(type='BN'))
+    backbone.init_weights()
+    state = {f'backbone.{k}': v for k, v in backbone.state_dict().items()}
+    state['head.final_layer.weight'] = torch.randn(17, 8, 1, 1) * 0.1
+    state['head.final_layer.bias'] = torch.zeros(17)
+    original = tmp_path / 'mmpose.pth'
+    torch.save(dict(state_dict=state, meta={}), original)
+
+    converted = tmp_path / 'ours.pth'
+    proc = run([PYTHON, 'tools/convert_checkpoint.py', '--src', 'mmpose',
+                str(original), str(converted), '--config', ours_cfg])
+    assert 'missing keys: 0' in proc.stdout
+
+    preds = {}
+    for name, cfg, ckpt in (('mmpose', native_cfg, original),
+                            ('ours', ours_cfg, converted)):
+        out = tmp_path / name
+        run([PYTHON, 'tools/test.py', cfg, str(ckpt), '--work-dir',
+             str(out), '--out', str(out / 'preds.pkl')])
+        with open(out / 'preds.pkl', 'rb') as f:
+            preds[name] = pickle.load(f)
+        preds[name + '_ap'] = json.loads(
+            (out / 'metrics.json').read_text())['coco/AP']
+    assert len(preds['mmpose']) == len(preds['ours']) > 0
+    for a, b in zip(preds['mmpose'], preds['ours']):
+        ka = a['pred_instances']['keypoints']
+        kb = b['pred_instances']['keypoints']
+        assert np.allclose(ka, kb, atol=1e-3)
+    assert preds['mmpose_ap'] == preds['ours_ap']
