@@ -43,8 +43,10 @@ def test_checkpoint_of_another_variant_is_rejected(tmp_path):
                        match='other shapes') as err:
         check_checkpoint_matches(HRFormer('small', out_indices=(0, )),
                                  str(path))
-    assert 'conv1.weight' not in str(err.value)  # the stem matches...
-    assert 'stage2.0.branches.0.0' in str(err.value)  # ...the streams don't
+    msg = str(err.value)
+    assert 'conv1.weight' not in msg  # the stem matches, the streams don't
+    assert 'checkpoint (78,) vs model (32,)' in msg  # B's vs S's width
+    assert '... and' in msg  # long lists are cut
 
 
 def test_checkpoint_of_another_model_entirely_is_rejected(tmp_path):
@@ -85,3 +87,13 @@ def test_amp_without_gpu_says_so(tmp_path):
         pytest.skip('has a GPU')
     with pytest.raises(RuntimeError, match='--amp needs a GPU'):
         parse_cfg_for_train([POSE_CFG, '--amp'])
+
+
+def test_bare_backbone_checkpoint_as_load_from_gets_a_hint(tmp_path):
+    import torch.nn as nn
+    model = nn.Module()
+    model.backbone = HRFormer('tiny')
+    path = tmp_path / 'imagenet.pth'
+    torch.save(dict(state_dict=HRFormer('tiny').state_dict()), path)
+    with pytest.raises(CheckpointMismatchError, match="type='Pretrained'"):
+        check_checkpoint_matches(model, str(path))

@@ -50,8 +50,11 @@ def test_config_builds_and_runs_forward(path):
             out = model(torch.randn(1, 3, h // 2, w // 2), None, mode='tensor')
             assert out.shape[1] == 17
         else:
+            heads = cfg.model.decode_head
+            num_classes = (heads[-1] if isinstance(heads, list) else
+                           heads)['num_classes']
             out = model(torch.randn(1, 3, 64, 64), mode='tensor')
-            assert out.shape[1] == 150
+            assert out.shape[1] == num_classes
 
 
 def test_hrformer_b_pose_gives_17_heatmaps_at_64x48():
@@ -70,6 +73,32 @@ def test_pose_config_parameter_counts(name, arch, expected_m):
     cfg, model = build(osp.join(ROOT, 'configs/pose', name))
     assert cfg.model.backbone.arch == arch
     assert round(_params(model) / 1e6, 2) == expected_m
+
+
+@pytest.mark.parametrize('name,num_classes', [
+    ('hrformer_s_ocr_cityscapes.py', 19),
+    ('hrformer_b_ocr_w15_pascal_context.py', 59),
+    ('hrformer_b_ocr_cocostuff.py', 171),
+    ('hrformer_b_upernet_ade20k.py', 150),
+])
+def test_seg_configs_predict_their_dataset_classes(name, num_classes):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/seg', name))
+    heads = cfg.model.decode_head
+    heads = heads if isinstance(heads, list) else [heads]
+    assert {h['num_classes'] for h in heads} == {num_classes}
+    assert cfg.train_dataloader.dataset.type == {
+        19: 'CityscapesDataset', 59: 'PascalContextDataset59',
+        171: 'COCOStuffDataset', 150: 'ADE20KDataset'}[num_classes]
+
+
+def test_large_window_variants_only_change_the_window():
+    for name, k in (('hrformer_b_ocr_w13_ade20k.py', 13),
+                    ('hrformer_b_ocr_w15_cityscapes.py', 15)):
+        big = Config.fromfile(osp.join(ROOT, 'configs/seg', name))
+        base = Config.fromfile(osp.join(
+            ROOT, 'configs/seg', name.replace(f'_w{k}', '')))
+        assert big.model.backbone.pop('window_size') == k
+        assert big.model.to_dict() == base.model.to_dict()
 
 
 def test_hrformer_b_ocr_gives_150_class_logits():

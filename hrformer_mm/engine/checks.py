@@ -117,18 +117,23 @@ def check_checkpoint_matches(model: torch.nn.Module, filename: str,
         f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
         for k, v in state.items() if k in own and own[k].shape != v.shape
     ]
-    missing = [k for k in own if k not in state and
-               not k.endswith('num_batches_tracked')]
-    matched = len(own) - len(missing)
+    tracked = [k for k in own if not k.endswith('num_batches_tracked')]
+    missing = [k for k in tracked if k not in state]
+    matched = len(tracked) - len(missing)
+    hint = ''
+    if matched == 0 and any(f'backbone.{k}' in own for k in state):
+        hint = (' Its keys are those of a bare backbone: load it with '
+                "model.backbone.init_cfg=dict(type='Pretrained', "
+                'checkpoint=...) instead of load_from.')
     if wrong_shape or matched == 0:
         detail = '\n  '.join(wrong_shape[:max_listed])
         more = len(wrong_shape) - max_listed
         raise CheckpointMismatchError(
             f'checkpoint {filename} does not match the model: '
             f'{len(wrong_shape)} tensors have other shapes, '
-            f'{len(missing)} of {len(own)} model tensors are missing from '
+            f'{len(missing)} of {len(tracked)} model tensors are missing from '
             'it. It was probably saved from another architecture or variant '
             '(check arch / channels / num_classes), or needs converting '
-            '(tools/convert_checkpoint.py).' +
+            '(tools/convert_checkpoint.py).' + hint +
             (f'\n  {detail}' if detail else '') +
             (f'\n  ... and {more} more' if more > 0 else ''))

@@ -110,6 +110,11 @@ def _setup_cpu_distributed(cfg: Config) -> None:
     cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel',
                                  device_ids=None, broadcast_buffers=False)
     _replace_syncbn(cfg.model)
+    # With plain BN each rank keeps its own statistics; average them every
+    # epoch as mmpose's runtime does (mmseg's relies on SyncBN instead).
+    hooks = cfg.get('custom_hooks', [])
+    if not any(h.get('type') == 'SyncBuffersHook' for h in hooks):
+        cfg.custom_hooks = list(hooks) + [dict(type='SyncBuffersHook')]
     cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     print_log('CPU distributed run: gloo backend, BN instead of SyncBN',
               logger='current', level=logging.WARNING)

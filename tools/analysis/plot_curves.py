@@ -19,6 +19,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 METRIC_KEYS = ('coco/AP', 'coco/AP .5', 'coco/AR', 'mIoU', 'aAcc', 'mAcc')
+# mmseg reports these in percent; plotted as fractions like COCO AP
+PERCENT_KEYS = ('mIoU', 'aAcc', 'mAcc')
 
 
 def read_scalars(work_dir: str):
@@ -43,7 +45,8 @@ def read_scalars(work_dir: str):
                         train[k].append((last_step, v))
             for k in METRIC_KEYS:
                 if k in rec:
-                    val[k].append((last_step, rec[k]))
+                    scale = 0.01 if k in PERCENT_KEYS else 1.0
+                    val[k].append((last_step, rec[k] * scale))
     return train, val
 
 

@@ -1,0 +1,106 @@
+"""Speed of this HRFormer against mmpose's, measured in one run, as a ratio.
+
+    python tools/analysis/benchmark.py [--arch small] [--shape 256 192]
+        [--batch 8] [--iters 10] [--mode train|infer] [--device cpu|cuda]
+        [--amp]
+
+Both backbones get the same weights (mmpose's state dict loaded into ours)
+and the same inputs; timings alternate between the two so that drift of a
+shared machine affects both alike.  Prints images/s of each and the ratio
+(ours / mmpose; > 1 means faster).
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+import hrformer_mm  # noqa: E402,F401
+from hrformer_mm.models.backbones import HRFormer  # noqa: E402
+from hrformer_mm.testing import mmpose_hrformer_extra  # noqa: E402
+
+
+def build_pair(arch: str, device: str):
+    from mmpose.models.backbones import HRFormer as MMPoseHRFormer
+    ref = MMPoseHRFormer(mmpose_hrformer_extra(arch),
+                         norm_cfg=dict(type='BN')).to(device)
+    ours = HRFormer(arch, out_indices=(0, )).to(device)
+    ours.load_state_dict({k: v for k, v in ref.state_dict().items()
+                          if not k.endswith('relative_position_index')})
+    return ref, ours
+
+
+def step_fn(model, x, mode, amp):
+    if mode == 'train':
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+
+        def step():
+            with torch.autocast(x.device.type, enabled=amp):
+                out = model(x)[0]
+            out.float().mean().backward()
+            for p in params:
+                p.grad = None
+    else:
+        model.eval()
+
+        @torch.no_grad()
+        def step():
+            with torch.autocast(x.device.type, enabled=amp):
+                model(x)
+    return step
+
+
+def timed(step, device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    step()
+    if device == 'cuda':
+        torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--arch', default='small')
+    p.add_argument('--shape', type=int, nargs=2, default=(256, 192))
+    p.add_argument('--batch', type=int, default=8)
+    p.add_argument('--iters', type=int, default=10)
+    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--mode', choices=['train', 'infer'], default='train')
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
+                   else 'cpu')
+    p.add_argument('--amp', action='store_true')
+    args = p.parse_args(argv)
+
+    torch.manual_seed(0)
+    ref, ours = build_pair(args.arch, args.device)
+    x = torch.randn(args.batch, 3, *args.shape, device=args.device)
+    steps = dict(mmpose=step_fn(ref, x, args.mode, args.amp),
+                 hrformer_mm=step_fn(ours, x, args.mode, args.amp))
+    for _ in range(args.warmup):
+        for s in steps.values():
+            s()
+    times = {k: [] for k in steps}
+    for _ in range(args.iters):
+        for k, s in steps.items():
+            times[k].append(timed(s, args.device))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    result = dict(
+        arch=args.arch, shape=list(args.shape), batch=args.batch,
+        mode=args.mode, device=args.device, amp=args.amp,
+        threads=torch.get_num_threads(),
+        images_per_s={k: args.batch / v for k, v in med.items()},
+        ratio_ours_over_mmpose=med['mmpose'] / med['hrformer_mm'])
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == '__main__':
+    main()
