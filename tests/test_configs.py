@@ -5,9 +5,8 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-from hrformer_mm.engine.launch import _replace_syncbn
+from hrformer_mm.engine.launch import build_model_from_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
@@ -15,14 +14,7 @@ CONFIGS = [c for c in CONFIGS if '_base_' not in c]
 
 
 def build(path):
-    cfg = Config.fromfile(path)
-    init_default_scope(cfg.default_scope)
-    _replace_syncbn(cfg.model)  # SyncBN cannot run forward on the CPU
-    if cfg.default_scope == 'mmpose':
-        from mmpose.registry import MODELS
-    else:
-        from mmseg.registry import MODELS
-    model = MODELS.build(cfg.model)
+    cfg, model = build_model_from_config(path, pretrained=True)
     return cfg, model.eval()
 
 

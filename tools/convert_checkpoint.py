@@ -22,17 +22,11 @@ from hrformer_mm.models.convert import convert_hrformer_checkpoint  # noqa
 
 def check_against_config(config: str, state: dict, with_rpe: bool) -> int:
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
 
-    from hrformer_mm.engine.launch import _replace_syncbn
+    from hrformer_mm.engine.launch import build_model_from_config
     cfg = Config.fromfile(config)
-    init_default_scope(cfg.default_scope)
-    _replace_syncbn(cfg.model)
-    cfg.model.backbone.init_cfg = None
     cfg.model.backbone.with_rpe = with_rpe
-    registry = __import__(f'{cfg.default_scope}.registry',
-                          fromlist=['MODELS']).MODELS
-    model = registry.build(cfg.model)
+    _, model = build_model_from_config(cfg)
     result = model.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys
                if not k.endswith('num_batches_tracked')]

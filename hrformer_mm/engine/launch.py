@@ -83,15 +83,15 @@ def _load(args) -> Config:
     return cfg
 
 
-def _replace_syncbn(node):
+def replace_syncbn(node):
     if isinstance(node, dict):
         if node.get('type') == 'SyncBN':
             node['type'] = 'BN'
         for v in node.values():
-            _replace_syncbn(v)
+            replace_syncbn(v)
     elif isinstance(node, list):
         for v in node:
-            _replace_syncbn(v)
+            replace_syncbn(v)
 
 
 def _setup_cpu_distributed(cfg: Config) -> None:
@@ -109,7 +109,7 @@ def _setup_cpu_distributed(cfg: Config) -> None:
         dist.init_process_group('gloo')
     cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel',
                                  device_ids=None, broadcast_buffers=False)
-    _replace_syncbn(cfg.model)
+    replace_syncbn(cfg.model)
     # With plain BN each rank keeps its own statistics; average them every
     # epoch as mmpose's runtime does (mmseg's relies on SyncBN instead).
     hooks = cfg.get('custom_hooks', [])
@@ -125,7 +125,7 @@ def _prepare_environment(cfg: Config) -> None:
         _setup_cpu_distributed(cfg)
     elif cfg.launcher == 'none' and not torch.cuda.is_available():
         # A single CPU process: SyncBN would fail at the first batch.
-        _replace_syncbn(cfg.model)
+        replace_syncbn(cfg.model)
 
 
 def parse_cfg_for_train(argv=None) -> Config:
@@ -174,6 +174,25 @@ def parse_cfg_for_test(argv=None) -> Config:
     _prepare_environment(cfg)
     check_data_files(cfg, ['test'])
     return cfg
+
+
+def build_model_from_config(config, pretrained: bool = False):
+    """Build the model of a config file (or Config) with its library's
+    registry, SyncBN replaced by BN so it runs in one CPU process.  With
+    ``pretrained=False`` the backbone's ``init_cfg`` is dropped (nothing is
+    downloaded).  Returns ``(cfg, model)``."""
+    import hrformer_mm  # noqa: F401
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    if cfg.get('default_scope') not in SCOPES:
+        raise ValueError(f'default_scope must be one of {SCOPES}')
+    init_default_scope(cfg.default_scope)
+    replace_syncbn(cfg.model)
+    if not pretrained:
+        cfg.model.backbone.init_cfg = None
+    registry = __import__(f'{cfg.default_scope}.registry',
+                          fromlist=['MODELS']).MODELS
+    return cfg, registry.build(cfg.model)
 
 
 def build_runner(cfg: Config):

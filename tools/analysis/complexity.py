@@ -17,11 +17,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
 
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
 from hrformer_mm.analysis import count_complexity  # noqa: E402
-from hrformer_mm.engine.launch import _replace_syncbn  # noqa: E402
+from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
 
 
 def default_shape(cfg: Config):
@@ -32,13 +31,8 @@ def default_shape(cfg: Config):
 
 
 def config_complexity(config: str, shape=None) -> dict:
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.default_scope)
-    _replace_syncbn(cfg.model)
-    cfg.model.backbone.init_cfg = None
-    registry = __import__(f'{cfg.default_scope}.registry',
-                          fromlist=['MODELS']).MODELS
-    model = registry.build(cfg.model).eval()
+    cfg, model = build_model_from_config(config)
+    model.eval()
     h, w = shape or default_shape(cfg)
     x = torch.zeros(1, 3, h, w)
     result = count_complexity(model, lambda: model(x, None, mode='tensor'))
