@@ -6,7 +6,7 @@ changes the backbone width or the number of classes would otherwise repeat
 the whole head definition.  Configs import these; the results are plain
 dicts in the dumped config.
 """
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 
 def ocr_heads(in_channels: Sequence[int],
@@ -14,13 +14,14 @@ def ocr_heads(in_channels: Sequence[int],
               norm_cfg: dict,
               channels: int = 512,
               ocr_channels: int = 256,
-              ohem_min_kept: int = 131072,
+              ohem_min_kept: Optional[int] = 131072,
               aux_weight: float = 0.4) -> List[dict]:
     """HRFormer + OCR (HRFormer paper, Sec. 4.3): every stream upsampled to
     1/4 and concatenated; an auxiliary FCN (1x1 conv on the concatenation,
     loss weight 0.4) gives the soft object regions; the OCR head (3x3 conv to
     ``channels``, object context with ``ocr_channels`` keys) makes the
-    prediction, trained with OHEM cross-entropy."""
+    prediction, trained with OHEM cross-entropy (plain cross-entropy with
+    ``ohem_min_kept=None``)."""
     in_channels = list(in_channels)
     common = dict(in_channels=in_channels, in_index=(0, 1, 2, 3),
                   input_transform='resize_concat', dropout_ratio=-1,
@@ -33,8 +34,8 @@ def ocr_heads(in_channels: Sequence[int],
                               loss_weight=aux_weight),
              **common),
         dict(type='OCRHead', channels=channels, ocr_channels=ocr_channels,
-             sampler=dict(type='OHEMPixelSampler', thresh=0.9,
-                          min_kept=ohem_min_kept),
+             sampler=None if ohem_min_kept is None else dict(
+                 type='OHEMPixelSampler', thresh=0.9, min_kept=ohem_min_kept),
              loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
                               loss_weight=1.0),
              **common),

@@ -136,3 +136,11 @@ def test_two_process_cpu_training_keeps_replicas_identical(tmp_path,
     ckpt = _weights(work / 'epoch_1.pth')
     assert torch.equal(ckpt['backbone.conv1.weight'],
                        r0['state_dict']['backbone.conv1.weight'])
+
+
+def test_checkpoint_none_evaluates_a_fresh_model(pose_run):
+    """``tools/test.py CONFIG none`` gives the untrained baseline."""
+    from hrformer_mm.engine.launch import parse_cfg_for_test
+    tmp, cfg = pose_run
+    assert parse_cfg_for_test([cfg, 'none']).load_from is None
+    assert parse_cfg_for_test([cfg, 'x.pth']).load_from == 'x.pth'

@@ -6,7 +6,8 @@
 #      models from scratch, evaluating with mmpose's CocoMetric and mmseg's
 #      IoUMetric;
 #   4. evaluate the final checkpoints with tools/test.py, writing keypoint and
-#      mask overlays, and plot the training curves.
+#      mask overlays, plot the training curves, and evaluate the untrained
+#      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,10 +17,7 @@ PY=.venv/bin/python
 OUT=work_dirs/demo
 t0=$SECONDS
 
-if [[ ! -f data/demo/coco/annotations/person_keypoints_val2017.json ||
-      ! -d data/demo/ade/annotations/validation ]]; then
-  $PY tools/generate_demo_data.py --out data/demo
-fi
+$PY tools/generate_demo_data.py --out data/demo --if-stale
 
 $PY tools/train.py configs/pose/hrformer_demo_coco.py --work-dir $OUT/pose "$@"
 $PY tools/train.py configs/seg/hrformer_demo_ade20k.py --work-dir $OUT/seg "$@"
@@ -32,6 +30,11 @@ $PY tools/test.py configs/pose/hrformer_demo_coco.py "$pose_ckpt" \
 $PY tools/test.py configs/seg/hrformer_demo_ade20k.py "$seg_ckpt" \
   --work-dir $OUT/seg_test --show-dir overlays 2>&1 | tee $OUT/seg_test.log
 $PY tools/analysis/plot_curves.py $OUT/pose $OUT/seg --out $OUT/curves.png
+# the baselines: the same models, randomly initialised and untrained
+$PY tools/test.py configs/pose/hrformer_demo_coco.py none \
+  --work-dir $OUT/pose_untrained > $OUT/pose_untrained.log 2>&1
+$PY tools/test.py configs/seg/hrformer_demo_ade20k.py none \
+  --work-dir $OUT/seg_untrained > $OUT/seg_untrained.log 2>&1
 
 echo
 echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."

@@ -9,7 +9,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
-    generate_ade20k, generate_coco_keypoints)
+    GENERATOR_VERSION, generate_ade20k, generate_coco_keypoints)
+
+STAMP = 'generator.json'
 
 
 def main(argv=None):
@@ -21,7 +23,20 @@ def main(argv=None):
     p.add_argument('--seg-train', type=int, default=400)
     p.add_argument('--seg-val', type=int, default=60)
     p.add_argument('--only', choices=['pose', 'seg'])
+    p.add_argument('--if-stale', action='store_true',
+                   help='do nothing if --out already holds data written by '
+                   'this generator version with these arguments')
     args = p.parse_args(argv)
+    # what the files depend on; written last, so an interrupted run is stale
+    key = dict(version=GENERATOR_VERSION,
+               **{k: v for k, v in vars(args).items() if k != 'if_stale'})
+    stamp = osp.join(args.out, STAMP)
+    if args.if_stale and osp.isfile(stamp):
+        with open(stamp) as f:
+            if json.load(f) == key:
+                print(f'{args.out} is up to date (generator version '
+                      f'{GENERATOR_VERSION}); not regenerating')
+                return
     summary = {}
     if args.only in (None, 'pose'):
         summary['coco'] = generate_coco_keypoints(
@@ -31,6 +46,8 @@ def main(argv=None):
         summary['ade'] = generate_ade20k(
             osp.join(args.out, 'ade'), args.seg_train, args.seg_val,
             seed=args.seed + 1)
+    with open(stamp, 'w') as f:
+        json.dump(key, f)
     print(json.dumps(summary, indent=1))
 
 

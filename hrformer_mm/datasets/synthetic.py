@@ -26,8 +26,14 @@ import numpy as np
 
 __all__ = [
     'COCO_KEYPOINTS', 'COCO_SKELETON', 'ADE20K_DEMO_CLASSES',
-    'generate_coco_keypoints', 'generate_ade20k', 'draw_person'
+    'generate_coco_keypoints', 'generate_ade20k', 'draw_person',
+    'GENERATOR_VERSION'
 ]
+
+# Bump whenever a change here alters the generated files, so that
+# `tools/generate_demo_data.py --if-stale` (which the demo calls) regenerates
+# data written by an older version.
+GENERATOR_VERSION = 2
 
 COCO_KEYPOINTS = [
     'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
@@ -134,8 +140,10 @@ def _person_keypoints(rng: np.random.Generator, cx: float, top: float,
 
 
 def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
-                top: float, height: float) -> Tuple[np.ndarray, np.ndarray]:
-    """Draw a figure onto ``canvas`` (in place).
+                top: float, height: float,
+                limb_width: float = 0.045) -> Tuple[np.ndarray, np.ndarray]:
+    """Draw a figure onto ``canvas`` (in place), limbs ``limb_width`` x
+    ``height`` thick.
 
     Returns its keypoints (17, 2) and its pixel mask.
     """
@@ -144,7 +152,7 @@ def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
     mask = np.zeros((h, w), np.uint8)
     body = texture(rng, h, w)
     limbs = texture(rng, h, w)
-    thick = max(2, int(0.045 * height))
+    thick = max(2, int(limb_width * height))
     torso = np.array([kp[5], kp[6], kp[12], kp[11]], np.int32)
     cv2.fillConvexPoly(mask, torso, 1)
     part = np.zeros_like(mask)
@@ -417,13 +425,14 @@ def _scene(rng: np.random.Generator, h: int,
             cv2.circle(tex, (wx, y1 - ch // 4), max(2, ch // 4), (25, 25, 25),
                        -1)
         fill(m.astype(bool), C['car'], tex)
-    # people
+    # people, with clothed (thicker) limbs: a stick figure's limbs would be
+    # about one logit wide at the 1/4-resolution output of the heads
     for _ in range(int(rng.integers(1, 3))):
         height = rng.uniform(0.5, 0.85) * h
         canvas = img.copy()
         _, m = draw_person(rng, canvas, rng.uniform(0, w),
                            rng.uniform(horizon - 0.6 * height, h - height),
-                           height)
+                           height, limb_width=0.085)
         fill(m, C['person'], canvas)
     img = np.clip(img.astype(np.float32) + rng.normal(0, 4, img.shape), 0,
                   255).astype(np.uint8)

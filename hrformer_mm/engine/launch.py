@@ -54,7 +54,8 @@ def test_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description='Evaluate a checkpoint (COCO AP '
                                 'or mIoU, as the config says).')
     p.add_argument('config', help='config file')
-    p.add_argument('checkpoint', help='checkpoint file')
+    p.add_argument('checkpoint', help='checkpoint file, or "none" to '
+                   'evaluate a randomly initialised model (a baseline)')
     p.add_argument('--show-dir', help='write prediction overlays (keypoints '
                    'or masks) into this folder, under the work dir')
     p.add_argument('--out', help='dump raw predictions to this pickle file')
@@ -156,7 +157,12 @@ def parse_cfg_for_train(argv=None) -> Config:
 def parse_cfg_for_test(argv=None) -> Config:
     args = test_parser().parse_args(argv)
     cfg = _load(args)
-    cfg.load_from = args.checkpoint
+    if args.checkpoint.lower() == 'none':
+        print_log('checkpoint "none": evaluating a randomly initialised '
+                  'model', logger='current', level=logging.WARNING)
+        cfg.load_from = None
+    else:
+        cfg.load_from = args.checkpoint
     if args.show_dir:
         vis = cfg.default_hooks.visualization
         if cfg.default_scope == 'mmpose':

@@ -4,13 +4,26 @@ import os.path as osp
 import sys
 
 
+def _metrics(out_dir: str, run: str) -> dict:
+    path = osp.join(out_dir, run, 'metrics.json')
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def main(out_dir: str) -> None:
-    pose = json.load(open(osp.join(out_dir, 'pose_test', 'metrics.json')))
-    seg = json.load(open(osp.join(out_dir, 'seg_test', 'metrics.json')))
+    pose = _metrics(out_dir, 'pose_test')
+    seg = _metrics(out_dir, 'seg_test')
+    pose0 = _metrics(out_dir, 'pose_untrained')
+    seg0 = _metrics(out_dir, 'seg_untrained')
+    untrained = (f"  untrained: {pose0['coco/AP']:.3f}" if pose0 else '')
     print(f"pose  HRFormer-T  COCO AP = {pose['coco/AP']:.3f}  "
-          f"(AP50 {pose['coco/AP .5']:.3f}, AR {pose['coco/AR']:.3f})")
+          f"(AP50 {pose['coco/AP .5']:.3f}, AR {pose['coco/AR']:.3f})"
+          + untrained)
+    untrained = (f"  untrained: {seg0['mIoU'] / 100:.3f}" if seg0 else '')
     print(f"seg   HRFormer-T+OCR  mIoU = {seg['mIoU'] / 100:.3f}  "
-          f"(aAcc {seg['aAcc'] / 100:.3f})")
+          f"(aAcc {seg['aAcc'] / 100:.3f})" + untrained)
     print(f'keypoint overlays: {out_dir}/pose_overlays/')
     print(f'mask overlays:     {out_dir}/seg_test/overlays/')
     print(f'training curves:   {out_dir}/curves.png')
