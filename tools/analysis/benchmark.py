@@ -2,9 +2,11 @@
 
     python tools/analysis/benchmark.py [--arch small] [--shape 256 192]
         [--batch 8] [--iters 10] [--mode train|infer] [--device cpu|cuda]
-        [--amp]
+        [--amp] [--part backbone|attention]
 
-Both backbones get the same weights (mmpose's state dict loaded into ours)
+``--part attention`` times one window-attention layer of the arch's
+highest-resolution stream (input / 4) instead of the whole backbone.
+Both models get the same weights (mmpose's state dict loaded into ours)
 and the same inputs; timings alternate between the two so that drift of a
 shared machine affects both alike.  Prints images/s of each and the ratio
 (ours / mmpose; > 1 means faster).
@@ -26,6 +28,20 @@ from hrformer_mm.models.backbones import HRFormer  # noqa: E402
 from hrformer_mm.testing import mmpose_hrformer_extra  # noqa: E402
 
 
+def build_attention_pair(channels: int, heads: int, window: int,
+                         device: str):
+    """One window-attention layer of each implementation, same weights.
+    Ours takes (B, H, W, C) maps, mmpose's (B, H*W, C) tokens."""
+    from mmpose.models.backbones.hrformer import LocalWindowSelfAttention
+    from hrformer_mm.models.layers import LocalWindowAttention
+    ref = LocalWindowSelfAttention(channels, heads,
+                                   window_size=window).to(device)
+    ours = LocalWindowAttention(channels, heads, window).to(device)
+    ours.load_state_dict({k: v for k, v in ref.state_dict().items()
+                          if not k.endswith('relative_position_index')})
+    return ref, ours
+
+
 def build_pair(arch: str, device: str):
     from mmpose.models.backbones import HRFormer as MMPoseHRFormer
     ref = MMPoseHRFormer(mmpose_hrformer_extra(arch),
@@ -36,14 +52,17 @@ def build_pair(arch: str, device: str):
     return ref, ours
 
 
-def step_fn(model, x, mode, amp):
+def step_fn(model, x, mode, amp, call=None):
+    """``call(model, x)`` runs the model, returning a tensor (default: the
+    backbone's first output)."""
+    call = call or (lambda m, t: m(t)[0])
     if mode == 'train':
         model.train()
         params = [p for p in model.parameters() if p.requires_grad]
 
         def step():
             with torch.autocast(x.device.type, enabled=amp):
-                out = model(x)[0]
+                out = call(model, x)
             out.float().mean().backward()
             for p in params:
                 p.grad = None
@@ -53,7 +72,7 @@ def step_fn(model, x, mode, amp):
         @torch.no_grad()
         def step():
             with torch.autocast(x.device.type, enabled=amp):
-                model(x)
+                call(model, x)
     return step
 
 
@@ -78,13 +97,28 @@ def main(argv=None):
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
     p.add_argument('--amp', action='store_true')
+    p.add_argument('--part', choices=['backbone', 'attention'],
+                   default='backbone')
     args = p.parse_args(argv)
 
     torch.manual_seed(0)
-    ref, ours = build_pair(args.arch, args.device)
-    x = torch.randn(args.batch, 3, *args.shape, device=args.device)
-    steps = dict(mmpose=step_fn(ref, x, args.mode, args.amp),
-                 hrformer_mm=step_fn(ours, x, args.mode, args.amp))
+    if args.part == 'backbone':
+        ref, ours = build_pair(args.arch, args.device)
+        x = torch.randn(args.batch, 3, *args.shape, device=args.device)
+        steps = dict(mmpose=step_fn(ref, x, args.mode, args.amp),
+                     hrformer_mm=step_fn(ours, x, args.mode, args.amp))
+    else:
+        arch = HRFormer._resolve_arch(args.arch)
+        C, H, W = arch['channels'][0], args.shape[0] // 4, args.shape[1] // 4
+        ref, ours = build_attention_pair(C, arch['num_heads'][0],
+                                         arch['window_size'][0], args.device)
+        x = torch.randn(args.batch, H, W, C, device=args.device,
+                        requires_grad=args.mode == 'train')
+        steps = dict(
+            mmpose=step_fn(ref, x, args.mode, args.amp,
+                           lambda m, t: m(t.flatten(1, 2), H, W)),
+            hrformer_mm=step_fn(ours, x, args.mode, args.amp,
+                                lambda m, t: m(t)))
     for _ in range(args.warmup):
         for s in steps.values():
             s()
@@ -94,7 +128,8 @@ def main(argv=None):
             times[k].append(timed(s, args.device))
     med = {k: statistics.median(v) for k, v in times.items()}
     result = dict(
-        arch=args.arch, shape=list(args.shape), batch=args.batch,
+        part=args.part, arch=args.arch, shape=list(args.shape),
+        batch=args.batch,
         mode=args.mode, device=args.device, amp=args.amp,
         threads=torch.get_num_threads(),
         images_per_s={k: args.batch / v for k, v in med.items()},

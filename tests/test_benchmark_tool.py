@@ -1,0 +1,52 @@
+"""tools/analysis/benchmark.py runs both implementations on equal terms.
+
+No timing is asserted (timings belong in docs/benchmarks.md, not in tests);
+these check that the script keeps working and that the two models it races
+compute the same thing, so the ratio compares like with like."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from e2e_utils import ROOT
+
+
+@pytest.fixture(scope='module')
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark', osp.join(ROOT, 'tools', 'analysis', 'benchmark.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize('part,mode', [('backbone', 'infer'),
+                                       ('attention', 'train')])
+def test_prints_a_ratio(bench, capsys, part, mode):
+    bench.main(['--arch', 'tiny', '--part', part, '--mode', mode,
+                '--shape', '64', '64', '--batch', '1', '--iters', '2',
+                '--warmup', '0', '--device', 'cpu'])
+    out = json.loads(capsys.readouterr().out)
+    assert out['part'] == part and out['mode'] == mode
+    assert set(out['images_per_s']) == {'mmpose', 'hrformer_mm'}
+    assert out['ratio_ours_over_mmpose'] > 0
+
+
+def test_raced_models_compute_the_same(bench):
+    torch.manual_seed(0)
+    ref, ours = bench.build_pair('tiny', 'cpu')
+    ref.eval(), ours.eval()
+    x = torch.randn(1, 3, 64, 64)  # mmpose needs multiples of 32
+    with torch.no_grad():
+        assert torch.allclose(ref(x)[0], ours(x)[0], atol=1e-5)
+    # attention layer of S's first stream, 16x12 map: windows are padded
+    ref, ours = bench.build_attention_pair(32, 1, 7, 'cpu')
+    with torch.no_grad():
+        torch.nn.init.normal_(ref.attn.relative_position_bias_table)
+        ours.load_state_dict({k: v for k, v in ref.state_dict().items()
+                              if not k.endswith('relative_position_index')})
+        t = torch.randn(2, 16, 12, 32)
+        assert torch.allclose(ref(t.flatten(1, 2), 16, 12),
+                              ours(t).flatten(1, 2), atol=1e-5)
