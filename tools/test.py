@@ -1,7 +1,9 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT
 [--show-dir vis] [--work-dir D] [--cfg-options k=v ...]``.
 
-Prints COCO AP for pose configs and mIoU for segmentation configs.
+Prints COCO AP for pose configs and mIoU for segmentation configs, and
+writes them to WORK_DIR/metrics.json.  CHECKPOINT ``none`` evaluates the
+randomly initialised model (the baseline the demo prints).
 """
 import json
 import os.path as osp
