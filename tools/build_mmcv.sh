@@ -15,7 +15,7 @@ PY="$VENV/bin/python"
 mkdir -p "$CACHE"
 wheel=$(ls "$CACHE"/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)
 if [[ -z "$wheel" ]]; then
-  "$PY" -m pip install -q ninja psutil
+  "$PY" -m pip install -q -r "$ROOT/requirements/mmcv_build.txt"
   work=$(mktemp -d)
   "$PY" -m pip download -q --no-deps --no-binary :all: -d "$work" mmcv==2.1.0
   tar -xzf "$work"/mmcv-2.1.0.tar.gz -C "$work"
