@@ -17,7 +17,10 @@ wheel=$(ls "$CACHE"/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)
 if [[ -z "$wheel" ]]; then
   "$PY" -m pip install -q -r "$ROOT/requirements/mmcv_build.txt"
   work=$(mktemp -d)
-  "$PY" -m pip download -q --no-deps --no-binary :all: -d "$work" mmcv==2.1.0
+  # --no-build-isolation: mmcv's setup.py imports pkg_resources, which an
+  # isolated build env (newest setuptools) no longer has
+  "$PY" -m pip download -q --no-deps --no-build-isolation --no-binary :all: \
+    -d "$work" mmcv==2.1.0
   tar -xzf "$work"/mmcv-2.1.0.tar.gz -C "$work"
   sed -i 's/-std=c++17/-std=c++20/g' "$work"/mmcv-2.1.0/setup.py
   if "$PY" -c "import torch,sys; sys.exit(not torch.cuda.is_available())"; then
