@@ -3,6 +3,7 @@ format (data/demo/coco) and synthetic scenes in ADE20K format
 (data/demo/ade).  Deterministic for a given --seed."""
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 
@@ -37,6 +38,8 @@ def main(argv=None):
                 print(f'{args.out} is up to date (generator version '
                       f'{GENERATOR_VERSION}); not regenerating')
                 return
+    if osp.isfile(stamp):
+        os.remove(stamp)  # until this run completes
     summary = {}
     if args.only in (None, 'pose'):
         summary['coco'] = generate_coco_keypoints(
