@@ -33,5 +33,6 @@ if [[ -z "$wheel" ]]; then
   rm -rf "$work"
   wheel=$(ls "$CACHE"/mmcv-2.1.0-*.whl | head -n1)
 fi
-"$PY" -m pip uninstall -q -y mmcv-lite 2>/dev/null || true
-"$PY" -m pip install -q --no-deps "$wheel"
+# mmcv-lite and mmcv own the same files: remove both, then reinstall in full
+"$PY" -m pip uninstall -q -y mmcv-lite mmcv 2>/dev/null || true
+"$PY" -m pip install -q --no-deps --force-reinstall "$wheel"

@@ -61,8 +61,13 @@ log "4/7 mmengine, mmcv, mmsegmentation and the runtime dependencies"
 if [[ "${HRFORMER_FULL_MMCV:-0}" == "1" ]]; then
   "$ROOT/tools/build_mmcv.sh" "$VENV"
 else
-  # leaving full mmcv: its compiled _ext would otherwise stay behind
-  "${PIP[@]}" uninstall -q -y mmcv 2>/dev/null || true
+  # leaving full mmcv: its compiled _ext would otherwise stay behind, and
+  # both distributions own the same files, so reinstall lite in full
+  if "$VENV/bin/python" -m pip show -q mmcv 2>/dev/null; then
+    "${PIP[@]}" uninstall -q -y mmcv
+    "${PIP[@]}" install -q "${C[@]}" --no-build-isolation --force-reinstall \
+      --no-deps "mmcv-lite==2.1.0"
+  fi
   "${PIP[@]}" install -q "${C[@]}" --no-build-isolation "mmcv-lite==2.1.0"
 fi
 "${PIP[@]}" install -q "${C[@]}" -r "$REQ/runtime.txt"
