@@ -1,4 +1,5 @@
 """Small configs and subprocess helpers for the end-to-end tests."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -90,3 +91,14 @@ def run(args, env=None, timeout=600, check=True):
             f'{" ".join(args)} failed ({proc.returncode}):\n'
             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
     return proc
+
+
+def load_tool(relpath: str):
+    """Import a script under tools/ (not a package) as a module, so tests
+    can call its ``main(argv)`` and helpers in-process."""
+    name = osp.splitext(osp.basename(relpath))[0]
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(ROOT, 'tools', relpath))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -118,13 +118,8 @@ def test_mmseg_ade20k_dataset_reads_it(ade_root):
 def test_generate_script_regenerates_only_when_stale(tmp_path, capsys):
     """The demo calls the generator with --if-stale: data from the same
     generator version and arguments is kept, anything else is rewritten."""
-    import importlib.util
-    import os.path as osp
-    spec = importlib.util.spec_from_file_location(
-        'generate_demo_data',
-        osp.join(osp.dirname(__file__), '..', 'tools', 'generate_demo_data.py'))
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    from e2e_utils import load_tool
+    gen = load_tool('generate_demo_data.py')
     out = tmp_path / 'demo'
     args = ['--out', str(out), '--only', 'seg', '--seg-train', '2',
             '--seg-val', '1', '--if-stale']

@@ -36,6 +36,11 @@ def build_attention_pair(channels: int, heads: int, window: int,
     from hrformer_mm.models.layers import LocalWindowAttention
     ref = LocalWindowSelfAttention(channels, heads,
                                    window_size=window).to(device)
+    # a non-zero bias table, as after training (mmpose's own init_weights
+    # leaves it at zero: it passes the table to mmcv's trunc_normal_init,
+    # which only acts on modules with a .weight)
+    torch.nn.init.trunc_normal_(ref.attn.relative_position_bias_table,
+                                std=0.02)
     ours = LocalWindowAttention(channels, heads, window).to(device)
     ours.load_state_dict({k: v for k, v in ref.state_dict().items()
                           if not k.endswith('relative_position_index')})

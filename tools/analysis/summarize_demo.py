@@ -4,9 +4,10 @@ import os.path as osp
 import sys
 
 
-def _metrics(out_dir: str, run: str) -> dict:
+def _metrics(out_dir: str, run: str, optional: bool = False) -> dict:
+    """``run``'s metrics.json; {} for a missing optional one."""
     path = osp.join(out_dir, run, 'metrics.json')
-    if not osp.isfile(path):
+    if optional and not osp.isfile(path):
         return {}
     with open(path) as f:
         return json.load(f)
@@ -15,8 +16,8 @@ def _metrics(out_dir: str, run: str) -> dict:
 def main(out_dir: str) -> None:
     pose = _metrics(out_dir, 'pose_test')
     seg = _metrics(out_dir, 'seg_test')
-    pose0 = _metrics(out_dir, 'pose_untrained')
-    seg0 = _metrics(out_dir, 'seg_untrained')
+    pose0 = _metrics(out_dir, 'pose_untrained', optional=True)
+    seg0 = _metrics(out_dir, 'seg_untrained', optional=True)
     untrained = (f"  untrained: {pose0['coco/AP']:.3f}" if pose0 else '')
     print(f"pose  HRFormer-T  COCO AP = {pose['coco/AP']:.3f}  "
           f"(AP50 {pose['coco/AP .5']:.3f}, AR {pose['coco/AR']:.3f})"
