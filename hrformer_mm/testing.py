@@ -25,3 +25,44 @@ def mmpose_hrformer_extra(arch: str, drop_path_rate: float = 0.,
             window_sizes=tuple(a['window_size'][:s]))
     extra['stage4']['multiscale_output'] = multiscale_output
     return copy.deepcopy(extra)
+
+
+def seeded_state(spec, seed: int) -> dict:
+    """A state dict with well-scaled random values for every ``(key, shape,
+    dtype)`` of ``spec``, the same for a given seed on every machine.
+
+    Used to write weights in a *foreign* key scheme (the reference
+    releases') without shipping the weights: golden-output tests store the
+    spec and the seed, and regenerate the tensors.  Weights get a fan-in
+    scale, norm weights 1 +- 0.1, biases and running means +-0.1, running
+    variances in [0.75, 1.25], so a wrong wiring cannot hide behind zeros
+    and ones; integer buffers are zero.
+    """
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, shape, dtype in spec:
+        dtype = getattr(torch, str(dtype).replace('torch.', ''))
+        shape = tuple(shape)
+        if not dtype.is_floating_point:
+            state[key] = torch.zeros(shape, dtype=dtype)
+            continue
+        r = torch.randn(shape, generator=g)
+        if key.endswith('running_var'):
+            v = 0.75 + 0.5 * torch.rand(shape, generator=g)
+        elif key.endswith(('running_mean', '.bias')):
+            v = 0.1 * r
+        elif len(shape) == 1:
+            v = 1 + 0.1 * r
+        else:
+            fan_in = max(1, r.numel() // shape[0])
+            v = r / fan_in**0.5
+        state[key] = v.to(dtype)
+    return state
+
+
+def state_spec(state: dict) -> list:
+    """``(key, shape, dtype)`` of every tensor, the input of
+    :func:`seeded_state`."""
+    return [(k, list(v.shape), str(v.dtype).replace('torch.', ''))
+            for k, v in state.items()]

@@ -18,7 +18,8 @@ model = dict(
     backbone=dict(arch='tiny', drop_path_rate=0.0, norm_cfg=norm_cfg,
                   init_cfg=None),
     decode_head=ocr_heads(channels, 150, norm_cfg, channels=128,
-                          ocr_channels=64, ohem_min_kept=None))
+                          ocr_channels=64, aux_channels=None,
+                          aux_kernel_size=1, ohem_min_kept=None))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),

@@ -14,11 +14,36 @@ reference (HRNet/HRFormer)  mmpose 1.x                  hrformer_mm
 ``relative_position_index`` (buffer, saved)             (derived, not saved)
 =========================  ==========================  =====================
 
-The reference *pose* code computes the relative position bias but never adds
-it to the attention logits, so its released pose checkpoints carry untrained
-bias tables.  Converting one drops the tables and reports that the model
-must be built with ``with_rpe=False`` to compute what those weights were
-trained with (pass ``keep_rpe=True`` to keep them anyway).
+The reference release has three codebases, told apart by their head keys:
+
+* *pose* (``keypoint_head.*``): computes the relative position bias but never
+  adds it to the attention logits, so its released checkpoints carry
+  untrained bias tables.  Converting one drops the tables and reports that
+  the model must be built with ``with_rpe=False`` to compute what those
+  weights were trained with (pass ``keep_rpe=True`` to keep them anyway).
+* *segmentation* (``conv3x3``, ``ocr_distri_head``, ``cls_head``,
+  ``aux_head``; ``seg/lib/models/nets/hrt.py``, ``HRT_*_OCR_V2``): the
+  heads become mmseg's ``FCNHead`` (``decode_head.0``) and ``OCRHead``
+  (``decode_head.1``) as ``configs/seg/hrformer_*_ocr_*.py`` build them.
+  The reference's convs in front of a BatchNorm carry a bias, mmseg's do
+  not: BN(conv(x) + b) with running mean m equals BN(conv(x)) with running
+  mean m - b (and batch statistics cancel b), so the bias is folded into
+  the running mean, exactly.
+* *classification* (ImageNet): the classifier keys are dropped.
+
+=========================================  ================================
+reference segmentation head                 mmseg (``decode_head.{0,1}``)
+=========================================  ================================
+``aux_head.{0,1.0,2}``                      ``0.convs.0.{conv,bn}``,
+                                            ``0.conv_seg``
+``conv3x3.{0,1.0}``                         ``1.bottleneck.{conv,bn}``
+``ocr_distri_head.object_context_block.``   ``1.object_context_block.``
+``f_pixel / f_object.{0,1.0,2,3.0}``        ``query / key_project.{0,1}.*``
+``f_down / f_up.{0,1.0}``                   ``value / out_project.*``
+``ocr_distri_head.conv_bn_dropout.{0,1.0}`` ``1.object_context_block.``
+                                            ``bottleneck.{conv,bn}``
+``cls_head``                                ``1.conv_seg``
+=========================================  ================================
 """
 import re
 from dataclasses import dataclass, field
@@ -26,11 +51,42 @@ from typing import Dict, List
 
 import torch
 
-__all__ = ['ConversionReport', 'convert_hrformer_checkpoint', 'detect_source']
+__all__ = ['ConversionReport', 'convert_hrformer_checkpoint', 'detect_source',
+           'reference_release']
 
 # Keys only the ImageNet classification models have.
 _CLS_ONLY = re.compile(
-    r'^(incre_modules|downsamp_modules|final_layer|classifier)\.')
+    r'^(backbone\.)?(incre_modules|downsamp_modules|final_layer|classifier)'
+    r'\.')
+_OCR_BLOCK = 'ocr_distri_head.object_context_block.'
+_OURS_OCR_BLOCK = 'decode_head.1.object_context_block.'
+# Reference segmentation head prefix -> mmseg prefix.  A ``ConvModule``
+# target (``....conv.``) has no bias: the reference's is folded into the
+# BatchNorm that follows it.
+_SEG_HEAD_PREFIXES = [
+    ('aux_head.0.', 'decode_head.0.convs.0.conv.'),
+    ('aux_head.1.0.', 'decode_head.0.convs.0.bn.'),
+    ('aux_head.2.', 'decode_head.0.conv_seg.'),
+    ('conv3x3.0.', 'decode_head.1.bottleneck.conv.'),
+    ('conv3x3.1.0.', 'decode_head.1.bottleneck.bn.'),
+    ('cls_head.', 'decode_head.1.conv_seg.'),
+    ('ocr_distri_head.conv_bn_dropout.0.',
+     _OURS_OCR_BLOCK + 'bottleneck.conv.'),
+    ('ocr_distri_head.conv_bn_dropout.1.0.',
+     _OURS_OCR_BLOCK + 'bottleneck.bn.'),
+] + [
+    (f'{_OCR_BLOCK}{ref}.{i}.', f'{_OURS_OCR_BLOCK}{ours}.{j}.')
+    for ref, ours in (('f_pixel', 'query_project'),
+                      ('f_object', 'key_project'))
+    for i, j in (('0', '0.conv'), ('1.0', '0.bn'), ('2', '1.conv'),
+                 ('3.0', '1.bn'))
+] + [
+    (f'{_OCR_BLOCK}{ref}.{i}.', f'{_OURS_OCR_BLOCK}{ours}.{j}.')
+    for ref, ours in (('f_down', 'value_project'), ('f_up', 'out_project'))
+    for i, j in (('0', 'conv'), ('1.0', 'bn'))
+]
+_SEG_HEAD_ROOTS = ('aux_head.', 'conv3x3.', 'cls_head.', 'ocr_distri_head.',
+                   'ocr_gather_head.')
 _QKV = re.compile(r'^(.*\.attn\.attn)\.(q|k|v)_proj\.(weight|bias)$')
 
 
@@ -40,16 +96,24 @@ class ConversionReport:
     renamed: int = 0
     merged_qkv: int = 0
     dropped: Dict[str, List[str]] = field(default_factory=dict)
+    #: 'pose', 'segmentation' or 'classification' for reference checkpoints.
+    release: str = None
     #: Build the model with this ``with_rpe`` to reproduce the checkpoint.
     with_rpe: bool = True
+    folded_biases: int = 0
     notes: List[str] = field(default_factory=list)
 
     def drop(self, reason: str, key: str) -> None:
         self.dropped.setdefault(reason, []).append(key)
 
     def summary(self) -> str:
-        lines = [f'source: {self.source}', f'renamed keys: {self.renamed}',
+        source = self.source if self.release is None else \
+            f'{self.source} ({self.release} release)'
+        lines = [f'source: {source}', f'renamed keys: {self.renamed}',
                  f'q/k/v projections merged into qkv: {self.merged_qkv}']
+        if self.folded_biases:
+            lines.append(f'conv biases folded into BatchNorm running means: '
+                         f'{self.folded_biases}')
         for reason, keys in self.dropped.items():
             lines.append(f'dropped {len(keys)} keys ({reason}):')
             lines += [f'  {k}' for k in keys[:20]]
@@ -65,6 +129,36 @@ def detect_source(state: Dict[str, torch.Tensor]) -> str:
     if any(_QKV.match(k) or '.attn.attn.out_proj.' in k for k in state):
         return 'official'
     return 'mmpose'
+
+
+def reference_release(state: Dict[str, torch.Tensor]) -> str:
+    """Which codebase of the reference release wrote a checkpoint."""
+    if any(k.startswith('keypoint_head.') for k in state):
+        return 'pose'
+    if any(k.startswith(_SEG_HEAD_ROOTS) for k in state):
+        return 'segmentation'
+    return 'classification'
+
+
+def _rename_seg_head(key: str) -> str:
+    for ref, ours in _SEG_HEAD_PREFIXES:
+        if key.startswith(ref):
+            return ours + key[len(ref):]
+    raise KeyError(f'unknown key of the reference segmentation head: {key}')
+
+
+def _fold_conv_biases(state: Dict[str, torch.Tensor]) -> int:
+    """Fold ``X.conv.bias`` into ``X.bn.running_mean`` (see the module
+    docstring); returns how many were folded."""
+    folded = [k for k in state
+              if k.startswith('decode_head.') and k.endswith('.conv.bias')]
+    for key in folded:
+        mean = key[:-len('conv.bias')] + 'bn.running_mean'
+        if mean not in state:
+            raise KeyError(f'{key}: no BatchNorm running mean to fold the '
+                           f'bias into ({mean})')
+        state[mean] = state[mean] - state.pop(key)
+    return len(folded)
 
 
 def _strip_module(state):
@@ -94,8 +188,15 @@ def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
         raise ValueError(f"src must be 'official', 'mmpose' or 'auto', got "
                          f'{src!r}')
     report = ConversionReport(source=src)
-    is_reference_pose = src == 'official' and any(
-        k.startswith('keypoint_head.') for k in state)
+    if src == 'official':
+        report.release = reference_release(state)
+    is_reference_pose = report.release == 'pose'
+    if report.release == 'segmentation':
+        report.notes.append(
+            'reference segmentation checkpoint: configs/seg/hrformer_*_ocr_*'
+            '.py compute what it was trained with (backbone upsample_cfg='
+            "dict(mode='nearest', by_factor=True, align_corners=True), heads "
+            'with align_corners=True, 3x3 auxiliary conv to 512 channels)')
     if keep_rpe is None:
         keep_rpe = not is_reference_pose
     if is_reference_pose and not keep_rpe:
@@ -128,6 +229,8 @@ def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
             new = re.sub(r'\.mlp\.', '.ffn.', new)
             if new.startswith('keypoint_head.'):
                 new = 'head.' + new[len('keypoint_head.'):]
+            elif new.startswith(_SEG_HEAD_ROOTS):
+                new = _rename_seg_head(new)
         if new != key:
             report.renamed += 1
         out[new] = value
@@ -138,4 +241,6 @@ def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
         out[f'{prefix}.qkv.{kind}'] = torch.cat(
             [parts['q'], parts['k'], parts['v']], dim=0)
         report.merged_qkv += 1
+    if report.release == 'segmentation':
+        report.folded_biases = _fold_conv_biases(out)
     return out, report

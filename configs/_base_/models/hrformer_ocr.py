@@ -1,10 +1,24 @@
-# HRFormer + OCR (HRFormer paper, Sec. 4.3): all four streams upsampled to
-# 1/4 and concatenated; an auxiliary FCN head on the concatenation gives the
-# soft object regions; the OCR head (3x3 conv to 512 channels, object context
-# with 256 key channels) predicts, trained with OHEM cross-entropy.
+# HRFormer + OCR (HRFormer paper, Sec. 4.3) exactly as the reference
+# segmentation release computes it (seg/lib/models/backbones/hrt and
+# seg/lib/models/nets/hrt.py, behind every published HRFormer mIoU):
+# - the backbone fuses streams by nearest-neighbour upsampling with a fixed
+#   2**k factor, then an align_corners=True resize where sizes differ
+#   (the pose release and mmpose upsample bilinearly);
+# - all four streams resized to 1/4 (bilinear, align_corners=True) and
+#   concatenated; an auxiliary FCN head (3x3 conv to 512) gives the soft
+#   object regions; the OCR head (3x3 conv to 512 channels, object context
+#   with 256 key channels, dropout 0.05) predicts, trained with OHEM
+#   cross-entropy.  See hrformer_mm.config_helpers.ocr_heads.
+# Converted reference checkpoints load into these configs unchanged:
+#   python tools/convert_checkpoint.py --src official IN.pth OUT.pth
 # Defaults: HRFormer-S, 150 classes (ADE20K).  mmengine replaces lists on
 # inheritance, so configs that change the width or the classes rebuild the
-# list with hrformer_mm.config_helpers.ocr_heads, which writes the same heads.
+# list with ocr_heads.
+# (An empty _base_: mmengine takes a config that imports a module and has no
+# _base_ for a "lazy import" config, which cannot be inherited from.)
+_base_ = []
+from hrformer_mm.config_helpers import ocr_heads
+
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
@@ -24,42 +38,12 @@ model = dict(
         arch='small',
         drop_path_rate=0.1,
         out_indices=(0, 1, 2, 3),
+        upsample_cfg=dict(mode='nearest', by_factor=True, align_corners=True),
         norm_cfg=norm_cfg,
         init_cfg=dict(
             type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmpose/'
             'pretrain_models/hrformer_small-09516375_20220226.pth')),
-    decode_head=[
-        dict(
-            type='FCNHead',
-            in_channels=[32, 64, 128, 256],
-            channels=480,
-            in_index=(0, 1, 2, 3),
-            input_transform='resize_concat',
-            kernel_size=1,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=-1,
-            num_classes=150,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-        dict(
-            type='OCRHead',
-            in_channels=[32, 64, 128, 256],
-            in_index=(0, 1, 2, 3),
-            input_transform='resize_concat',
-            channels=512,
-            ocr_channels=256,
-            dropout_ratio=-1,
-            num_classes=150,
-            norm_cfg=norm_cfg,
-            align_corners=False,
-            sampler=dict(type='OHEMPixelSampler', thresh=0.9,
-                         min_kept=131072),
-            loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
-    ],
+    decode_head=ocr_heads([32, 64, 128, 256], 150, norm_cfg),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -18,6 +18,10 @@ model = dict(
         arch='small',
         drop_path_rate=0.1,
         out_indices=(0, 1, 2, 3),
+        # the fusion of the reference segmentation release (see
+        # hrformer_ocr.py), which the segmentation checkpoints were trained
+        # with
+        upsample_cfg=dict(mode='nearest', by_factor=True, align_corners=True),
         norm_cfg=norm_cfg,
         init_cfg=dict(
             type='Pretrained',

@@ -11,6 +11,11 @@ numerically neutral:
 
 * fusion upsamples to the target stream's size, so inputs that are not a
   multiple of 32 work (identical output otherwise);
+* ``upsample_cfg`` chooses between the two reference releases' fusions:
+  the pose release (and mmpose) upsample bilinearly, the segmentation
+  release, behind every published HRFormer mIoU, by nearest-neighbour with
+  a fixed factor followed by an align_corners=True resize
+  (:attr:`HRFormer.SEG_RELEASE_UPSAMPLE`);
 * ``with_pad_mask`` masks padded tokens whenever either axis is padded
   (mmpose's flag only acts when both are);
 * ``with_rpe=False`` reproduces the reference *pose* release, whose
@@ -104,7 +109,22 @@ class HRFormer(BaseModule):
             1..n (with their transitions).
         norm_eval: keep BatchNorm statistics frozen in training.
         with_cp: gradient checkpointing per transformer block.
+        upsample_cfg: how the fusion upsamples lower streams: ``mode``
+            ('bilinear' | 'nearest'), ``by_factor`` (a fixed 2**k factor
+            first, then a resize to the target size if they differ) and
+            ``align_corners``.  The default is the pose release's and
+            mmpose's; :attr:`SEG_RELEASE_UPSAMPLE` the segmentation
+            release's.
     """
+
+    #: Fusion upsampling of the reference pose release and mmpose.
+    POSE_RELEASE_UPSAMPLE = dict(mode='bilinear', by_factor=False,
+                                 align_corners=False)
+    #: Fusion upsampling of the reference segmentation release
+    #: (``hrt_backbone.py``: ``nn.Upsample(scale_factor=2**(j-i),
+    #: mode='nearest')``, then a bilinear align_corners=True resize).
+    SEG_RELEASE_UPSAMPLE = dict(mode='nearest', by_factor=True,
+                                align_corners=True)
 
     # Channels and heads per branch; modules in stages 2/3/4; blocks per
     # branch per module; paper Table 1 (T/S/B).
@@ -130,11 +150,17 @@ class HRFormer(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
+                 upsample_cfg: dict = POSE_RELEASE_UPSAMPLE,
                  conv_cfg: dict = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(init_cfg=init_cfg)
+        unknown = set(upsample_cfg) - set(self.POSE_RELEASE_UPSAMPLE)
+        if unknown:
+            raise KeyError(f'upsample_cfg: unknown keys {sorted(unknown)}; '
+                           f'known: {sorted(self.POSE_RELEASE_UPSAMPLE)}')
+        upsample = {**self.POSE_RELEASE_UPSAMPLE, **upsample_cfg}
         self.arch = self._resolve_arch(arch, window_size)
         out_indices = tuple(out_indices)
         if not out_indices or any(i not in range(4) for i in out_indices):
@@ -192,8 +218,10 @@ class HRFormer(BaseModule):
                 num_outputs = max(out_indices) + 1 if last else num_branches
                 fuse = MultiResolutionFusion(
                     channels, num_outputs, depthwise=True,
-                    upsample_mode='bilinear', conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg)
+                    upsample_mode=upsample['mode'],
+                    upsample_by_factor=upsample['by_factor'],
+                    align_corners=upsample['align_corners'],
+                    conv_cfg=conv_cfg, norm_cfg=norm_cfg)
                 modules.append(HighResolutionModule(branches, fuse))
             self.add_module(f'stage{stage}', nn.Sequential(*modules))
             pre_channels = channels

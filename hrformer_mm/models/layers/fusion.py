@@ -68,14 +68,22 @@ class MultiResolutionFusion(nn.ModuleList):
     """Sum every stream, resampled, into every output stream, then ReLU.
 
     ``fuse[i][j]`` maps stream j to stream i:
-      * j > i (low to high): 1x1 conv + BN, then bilinear upsampling;
+      * j > i (low to high): 1x1 conv + BN, then upsampling (see below);
       * j < i (high to low): per halving step a 3x3 stride-2 conv + BN (and a
         1x1 conv + BN when ``depthwise``, HRFormer's variant), ReLU between
         steps and none after the last.
 
-    Upsampling goes to the *target stream's size* rather than by a fixed
-    factor of 2**(j-i): identical when the input is a multiple of 32, and
-    it keeps odd sizes working (mmpose's HRModule fails on them).
+    Upsampling (``upsample_mode`` 'bilinear' or 'nearest'):
+      * by default straight to the *target stream's size*, never by a fixed
+        factor of 2**(j-i): identical when the input is a multiple of 32, and
+        it keeps odd sizes working (mmpose's HRModule fails on them).  This
+        is what HRFormer's pose release and mmpose compute ('bilinear').
+      * ``upsample_by_factor=True``: by the fixed factor 2**(j-i) first, then
+        a bilinear resize (``align_corners`` as given) to the target size
+        when the two differ.  This is what the reference HRFormer
+        *segmentation* release computes ('nearest', align_corners=True) and
+        mmseg's HRNet ('nearest', align_corners=False); at sizes that are a
+        multiple of 32 the resize never runs.
     """
 
     def __init__(self,
@@ -83,9 +91,14 @@ class MultiResolutionFusion(nn.ModuleList):
                  num_outputs: Optional[int] = None,
                  depthwise: bool = True,
                  upsample_mode: str = 'bilinear',
+                 upsample_by_factor: bool = False,
+                 align_corners: bool = False,
                  conv_cfg: dict = None,
                  norm_cfg: dict = dict(type='BN')):
         num_outputs = len(channels) if num_outputs is None else num_outputs
+        if upsample_mode not in ('bilinear', 'nearest'):
+            raise ValueError(f"upsample_mode must be 'bilinear' or 'nearest', "
+                             f'got {upsample_mode!r}')
         rows = []
         for i in range(num_outputs):
             row = []
@@ -116,7 +129,23 @@ class MultiResolutionFusion(nn.ModuleList):
             rows.append(nn.ModuleList(row))
         super().__init__(rows)
         self.upsample_mode = upsample_mode
-        self.align_corners = False if upsample_mode == 'bilinear' else None
+        self.upsample_by_factor = upsample_by_factor
+        self.align_corners = align_corners
+
+    def upsample(self, x: torch.Tensor, factor: int,
+                 size: torch.Size) -> torch.Tensor:
+        """Bring a lower stream, already at the target width, to ``size``."""
+        mode = self.upsample_mode
+        if self.upsample_by_factor:
+            x = self._interpolate(x, mode, scale_factor=factor)
+            if x.shape[-2:] == size:
+                return x
+            mode = 'bilinear'
+        return self._interpolate(x, mode, size=size)
+
+    def _interpolate(self, x: torch.Tensor, mode: str, **where):
+        align = self.align_corners if mode == 'bilinear' else None
+        return F.interpolate(x, mode=mode, align_corners=align, **where)
 
     def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
         out = []
@@ -129,8 +158,7 @@ class MultiResolutionFusion(nn.ModuleList):
                     continue
                 z = layer(features[j])
                 if j > i:
-                    z = F.interpolate(z, size=size, mode=self.upsample_mode,
-                                      align_corners=self.align_corners)
+                    z = self.upsample(z, 2**(j - i), size)
                 y = y + z
             out.append(F.relu(y))
         return out
