@@ -98,3 +98,18 @@ def test_pose_configs_keep_the_bilinear_fusion():
 def test_unknown_upsample_cfg_key_is_an_error():
     with pytest.raises(KeyError, match='upsample_cfg'):
         HRFormer('tiny', upsample_cfg=dict(mode='nearest', scale=2))
+
+
+@pytest.mark.parametrize('config,paper_m', [
+    ('hrformer_s_ocr_cityscapes.py', 13.5),
+    ('hrformer_b_ocr_cityscapes.py', 56.0),
+])
+def test_ocr_models_have_the_papers_parameter_counts(config, paper_m):
+    """HRFormer paper (Cityscapes table): S+OCR 13.5M, B+OCR 56.0M.  Only
+    the reference heads (3x3 auxiliary conv to 512) give these; mmseg's
+    HRNet-OCR auxiliary head (1x1 conv) would not."""
+    from hrformer_mm.engine.launch import build_model_from_config
+    _, model = build_model_from_config(
+        osp.join(ROOT, 'configs', 'seg', config))
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    assert abs(params - paper_m) / paper_m < 0.005, params

@@ -179,9 +179,9 @@ def calibrate_batchnorm(model, size, seed: int, batches: int = 2) -> None:
 
 
 def build_ours(config: str, state: dict, arch: dict = None,
-               num_classes: int = None):
-    """This project's model of ``config``, with the reference weights
-    converted and loaded strictly."""
+               num_classes: int = None, dtype: torch.dtype = torch.float32):
+    """This project's model of ``config`` in ``dtype``, with the reference
+    weights converted and loaded strictly."""
     from mmengine.config import Config
 
     from hrformer_mm.config_helpers import ocr_heads
@@ -193,6 +193,7 @@ def build_ours(config: str, state: dict, arch: dict = None,
         cfg.model.decode_head = ocr_heads(arch['channels'], num_classes,
                                           dict(type='BN'))
     _, model = build_model_from_config(cfg)
+    model.to(dtype)  # before loading: loading casts to the model's dtype
     converted, report = convert_hrformer_checkpoint(state, 'official')
     assert report.release == 'segmentation', report.summary()
     model.load_state_dict(converted, strict=True)
@@ -304,17 +305,21 @@ def main(argv=None):
         calibrate = None if args.no_calibrate else (128, 128)
         model, state = build_reference(ref, backbone_cfg, net, num_classes,
                                        args.seed, calibrate)
-        ours, report = build_ours(config, state)
-        print(f'{config} <- reference {arch} / {net}: '
-              f'{len(state)} tensors, {report.folded_biases} biases folded')
+        # the float64 model gets the weights converted in float64 too: the
+        # folded conv biases are rounded once, in the precision compared
+        ours = {dtype: build_ours(config, {
+            k: v.to(dtype) if v.is_floating_point() else v
+            for k, v in state.items()}, dtype=dtype)[0] for dtype in worst}
+        print(f'{config} <- reference {arch} / {net}: {len(state)} tensors')
         for size in args.sizes:
             h, w = map(int, size.split('x'))
             x = torch.randn(1, 3, h, w,
                             generator=torch.Generator().manual_seed(1))
             for dtype in worst:
-                model.to(dtype), ours.to(dtype)
+                model.to(dtype)
                 expected = reference_outputs(model, x.to(dtype))
-                diffs = max_diffs(expected, our_outputs(ours, x.to(dtype)))
+                diffs = max_diffs(expected,
+                                  our_outputs(ours[dtype], x.to(dtype)))
                 mags = magnitudes(expected)
                 rel = max(diffs[k] / mags[k] for k in diffs)
                 worst[dtype] = max(worst[dtype], rel)
