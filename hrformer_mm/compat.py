@@ -8,7 +8,6 @@ with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 import functools
 import importlib.machinery
 import importlib.util
-import pickle
 import sys
 import types
 
@@ -75,32 +74,21 @@ def install_mmcv_ops_placeholder() -> bool:
     return True
 
 
-def _torch_load_full(filename, map_location=None):
-    # Checkpoints are pickles and therefore trusted input: mmengine 0.10.7
-    # predates torch's weights_only=True default (torch >= 2.6) and cannot
-    # load the message hub / optimizer state it wrote itself without this.
-    return torch.load(filename, map_location=map_location, weights_only=False)
-
-
 def install_checkpoint_loader() -> None:
-    """Make mmengine's local-file loader work with torch >= 2.6."""
-    import os.path as osp
-
+    """Make mmengine's local-file and http(s) loaders work with torch >= 2.6
+    without giving up its safe unpickler: ``weights_only=True`` plus the
+    allow-list of types mmengine's own checkpoints hold
+    (:mod:`hrformer_mm.safe_load`).  mmengine 0.10.7 predates torch's
+    ``weights_only`` default and cannot load the message hub it wrote itself
+    otherwise; its http loader still unpickles fully."""
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    def load_from_local(filename, map_location=None):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'checkpoint file {filename} not found')
-        try:
-            return _torch_load_full(filename, map_location)
-        except (RuntimeError, EOFError, pickle.UnpicklingError) as e:
-            raise RuntimeError(
-                f'checkpoint {filename} is corrupt or not a PyTorch '
-                f'checkpoint ({type(e).__name__}: {e})') from e
+    from .safe_load import load_checkpoint_file, load_checkpoint_url
 
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
                                      force=True)
+    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
+                                     loader=load_checkpoint_url, force=True)
 
 
 class _NumpyCopyShim(types.ModuleType):

@@ -11,12 +11,15 @@ from typing import Dict, List
 import torch
 from mmengine.config import Config
 
+from hrformer_mm.safe_load import (CheckpointError, UntrustedCheckpointError,
+                                   load_checkpoint_file)
+
 
 class DataFileNotFoundError(FileNotFoundError):
     """A dataset file a config points at does not exist."""
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint does not fit the model it is loaded into."""
 
 
@@ -85,8 +88,9 @@ def load_state_dict_from_file(filename: str) -> Dict[str, torch.Tensor]:
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} not found')
     try:
-        # Checkpoints are pickles: only load files you trust.
-        ckpt = torch.load(filename, map_location='cpu', weights_only=False)
+        ckpt = load_checkpoint_file(filename, map_location='cpu')
+    except UntrustedCheckpointError:
+        raise
     except Exception as e:  # noqa: BLE001 - torch raises many kinds here
         raise CheckpointMismatchError(
             f'checkpoint {filename} is corrupt or not a PyTorch checkpoint '

@@ -16,6 +16,8 @@ import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
+from hrformer_mm.safe_load import TRUST_ENV
+
 from .checks import check_checkpoint_matches, check_data_files
 
 SCOPES = ('mmpose', 'mmseg')
@@ -31,6 +33,11 @@ def _common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher (set by dist_*.sh / slurm_*.sh)')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='load checkpoints with full unpickling, which can run code: '
+        'only for files you trust that hold types outside the safe '
+        'allow-list (sets HRFORMER_TRUST_CHECKPOINTS=1)')
     # torchrun sets LOCAL_RANK; older launchers pass --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -74,6 +81,8 @@ def _load(args) -> Config:
         raise ValueError(f'{args.config}: default_scope must be one of '
                          f'{SCOPES} (it picks mmpose or mmseg), got {scope!r}')
     cfg.launcher = args.launcher
+    if args.trust_checkpoint:
+        os.environ[TRUST_ENV] = '1'
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.work_dir is not None:
