@@ -91,6 +91,53 @@ def install_checkpoint_loader() -> None:
                                      loader=load_checkpoint_url, force=True)
 
 
+def _atomic_write(data, filepath, mode: str, **open_kwargs) -> None:
+    """Write to a temporary file next to ``filepath``, then rename it over
+    ``filepath``: a reader (or ``--resume``) sees the old file or the
+    complete new one, never a truncated one."""
+    import os
+    import os.path as osp
+    import tempfile
+    filepath = str(filepath)
+    folder = osp.dirname(filepath) or '.'
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder,
+                               prefix=f'.{osp.basename(filepath)}.',
+                               suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def install_atomic_local_writes() -> None:
+    """mmengine writes checkpoints (and the ``last_checkpoint`` marker) with
+    ``open(path, 'wb').write``: a run killed while saving leaves a
+    truncated file that auto-resume then picks.  Make the local backend's
+    writes atomic."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    if getattr(LocalBackend.put, 'hrformer_mm_atomic', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        _atomic_write(obj, filepath, 'wb')
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        _atomic_write(obj, filepath, 'w', encoding=encoding)
+
+    put.hrformer_mm_atomic = put_text.hrformer_mm_atomic = True
+    put.__doc__ = LocalBackend.put.__doc__
+    put_text.__doc__ = LocalBackend.put_text.__doc__
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
+
+
 class _NumpyCopyShim(types.ModuleType):
     """``numpy`` as seen by a module written for NumPy 1, where
     ``np.array(x, copy=False)`` meant "copy only if needed" (NumPy 2 raises
@@ -143,5 +190,6 @@ def apply_all() -> None:
         return
     install_mmcv_ops_placeholder()
     install_checkpoint_loader()
+    install_atomic_local_writes()
     patch_mmpose_visualizer_for_numpy2()
     _APPLIED = True
