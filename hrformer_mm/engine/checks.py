@@ -193,7 +193,14 @@ def check_head_channels(model_cfg: dict, model: torch.nn.Module) -> None:
              if h.get('in_channels') is not None]
     if not heads or not hasattr(model, 'extract_feat'):
         return
-    channels = feature_channels(model)
+    try:
+        channels = feature_channels(model)
+    except Exception as e:  # noqa: BLE001 - a backbone that needs big inputs
+        import warnings
+        warnings.warn('could not check the heads\' in_channels: a trial '
+                      f'forward of the backbone failed ({type(e).__name__}: '
+                      f'{e})')
+        return
     source = 'model.neck' if model_cfg.get('neck') else 'model.backbone'
     problems = []
     for key, head in heads:
