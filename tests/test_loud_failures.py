@@ -184,3 +184,25 @@ def test_auto_resume_skips_an_unreadable_latest_checkpoint(tmp_path,
         str(tmp_path / 'epoch_1.pth')
     out = capsys.readouterr()
     assert f'skipping unreadable checkpoint {cut}' in out.out + out.err
+
+
+def test_resume_flag_uses_the_newest_complete_checkpoint(tmp_path):
+    from hrformer_mm.datasets import generate_coco_keypoints
+    from hrformer_mm.engine.launch import parse_cfg_for_train
+
+    from e2e_utils import pose_config
+    generate_coco_keypoints(str(tmp_path / 'coco'), num_train=1, num_val=1)
+    cfg = pose_config(tmp_path, str(tmp_path / 'coco'))
+    work = tmp_path / 'work'
+    work.mkdir()
+    cut = work / 'epoch_2.pth'
+    torch.save(dict(w=torch.ones(1000)), cut)
+    cut.write_bytes(cut.read_bytes()[:3000])
+    (work / 'last_checkpoint').write_text(str(cut))
+    args = [cfg, '--work-dir', str(work), '--resume']
+    resumed = parse_cfg_for_train(args)
+    assert (resumed.resume, resumed.load_from) == (False, None)
+    torch.save(dict(w=torch.ones(1)), work / 'epoch_1.pth')
+    resumed = parse_cfg_for_train(args)
+    assert (resumed.resume, resumed.load_from) == (True,
+                                                   str(work / 'epoch_1.pth'))

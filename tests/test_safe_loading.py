@@ -178,3 +178,16 @@ def test_truncated_file_is_corrupt_not_untrusted(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(CorruptCheckpointError, match='cut.pth is corrupt'):
         load_checkpoint_file(str(path))
+
+
+def test_trust_checkpoint_flag_sets_the_environment(tmp_path, monkeypatch):
+    from hrformer_mm.datasets import generate_coco_keypoints
+    from hrformer_mm.engine.launch import parse_cfg_for_test
+
+    from e2e_utils import pose_config
+    generate_coco_keypoints(str(tmp_path / 'coco'), num_train=1, num_val=1)
+    cfg = pose_config(tmp_path, str(tmp_path / 'coco'))
+    parse_cfg_for_test([cfg, 'x.pth'])
+    assert TRUST_ENV not in os.environ
+    parse_cfg_for_test([cfg, 'x.pth', '--trust-checkpoint'])
+    assert os.environ[TRUST_ENV] == '1'

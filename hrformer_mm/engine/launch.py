@@ -227,9 +227,15 @@ def parse_cfg_for_train(argv=None) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.resume == 'auto':
-        cfg.resume = True
         cfg.load_from = latest_readable_checkpoint(cfg.work_dir) \
             if osp.isdir(cfg.work_dir) else None
+        # with nothing readable, mmengine would pick the file that
+        # last_checkpoint names, however broken: start from scratch instead
+        cfg.resume = cfg.load_from is not None
+        if cfg.load_from is None:
+            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; '
+                      'training from scratch', logger='current',
+                      level=logging.WARNING)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     _prepare_environment(cfg)
