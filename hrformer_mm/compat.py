@@ -12,7 +12,6 @@ import sys
 import types
 
 import numpy as np
-import torch
 
 _APPLIED = False
 

@@ -127,8 +127,8 @@ def _import_global(name: str) -> Any:
 
 def allowed_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     """The allow-list: built-in entries plus ``HRFORMER_SAFE_GLOBALS``."""
-    extra = [n.strip() for n in os.environ.get(EXTRA_GLOBALS_ENV, '').split(',')
-             if n.strip()]
+    value = os.environ.get(EXTRA_GLOBALS_ENV, '')
+    extra = [n.strip() for n in value.split(',') if n.strip()]
     return _builtin_globals() + [(_import_global(n), n) for n in extra]
 
 

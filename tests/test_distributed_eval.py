@@ -91,7 +91,8 @@ def test_two_process_segmentation_evaluation_matches_one_process(tmp_path):
     assert len(p1) == len(p2) == 3
     for a, b in zip(p1, p2):
         assert a['img_path'] == b['img_path']
-        assert torch.equal(a['pred_sem_seg']['data'], b['pred_sem_seg']['data'])
+        assert torch.equal(a['pred_sem_seg']['data'],
+                           b['pred_sem_seg']['data'])
     assert m1['mIoU'] > 0  # not a trivial 0 == 0
     for k in ('aAcc', 'mIoU', 'mAcc'):
         assert m1[k] == pytest.approx(m2[k], abs=1e-6), k

@@ -2,7 +2,6 @@
 drawing where the predictions are, a predictions JSON that round-trips,
 folders and videos, and a progress bar."""
 import json
-import os.path as osp
 
 import cv2
 import numpy as np

@@ -132,7 +132,7 @@ def test_bad_images_option_wraps_every_loader():
     assert cfg.custom_hooks[-1]['type'] == 'hrformer_mm.SkippedImagesHook'
 
 
-# -- non-finite loss -----------------------------------------------------------
+# -- non-finite loss ---------------------------------------------------------
 def test_nan_loss_stops_naming_iteration_and_last_checkpoint(tmp_path):
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
     runner = types.SimpleNamespace(iter=41, epoch=3, work_dir=str(tmp_path))
@@ -153,7 +153,7 @@ def test_inf_loss_before_any_checkpoint_says_none_saved(tmp_path):
             runner, 0, outputs={'decode.loss_ce': torch.tensor(float('inf'))})
 
 
-# -- checkpoint writes and auto-resume -----------------------------------------
+# -- checkpoint writes and auto-resume ---------------------------------------
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     from mmengine.runner.checkpoint import save_checkpoint
     path = tmp_path / 'epoch_1.pth'
@@ -174,7 +174,8 @@ def test_auto_resume_skips_an_unreadable_latest_checkpoint(tmp_path,
                                                            capsys):
     from mmengine.logging import MMLogger
     MMLogger.get_instance('hrformer_mm_test')  # print_log needs a logger
-    torch.save(dict(state_dict=dict(w=torch.ones(1))), tmp_path / 'epoch_1.pth')
+    torch.save(dict(state_dict=dict(w=torch.ones(1))),
+               tmp_path / 'epoch_1.pth')
     torch.save(dict(state_dict=dict(w=torch.ones(1000))),
                tmp_path / 'epoch_2.pth')
     cut = tmp_path / 'epoch_2.pth'

@@ -146,7 +146,6 @@ def test_getattr_is_limited_to_history_buffer_methods(tmp_path):
     """``builtins.getattr`` is on the list only for HistoryBuffer's
     statistics; any other attribute look-up is refused."""
     import pickle
-    import pickletools  # noqa: F401
     # getattr(numpy.ndarray, 'tofile'): a protocol-2 pickle by hand
     payload = (b'\x80\x02cbuiltins\ngetattr\ncnumpy\nndarray\n'
                b'X\x06\x00\x00\x00tofile\x86R.')

@@ -146,7 +146,7 @@ def boxes_for(by_key, source: str, img: np.ndarray) -> np.ndarray:
     return np.array(rows or [], np.float32).reshape(-1, 5)
 
 
-# -- models --------------------------------------------------------------------
+# -- models ----------------------------------------------------------------
 def _config(path: str):
     from mmengine.config import Config
 

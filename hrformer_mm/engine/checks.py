@@ -206,8 +206,8 @@ def check_head_channels(model_cfg: dict, model: torch.nn.Module) -> None:
     for key, head in heads:
         in_channels = head['in_channels']
         index = head.get('in_index', -1)
-        wanted = list(in_channels) if isinstance(in_channels,
-                                                 (list, tuple)) else [in_channels]
+        wanted = list(in_channels) if isinstance(
+            in_channels, (list, tuple)) else [in_channels]
         indices = list(index) if isinstance(index, (list, tuple)) else [index]
         if len(wanted) != len(indices):
             problems.append(f'{key}.in_channels={list(wanted)} has '

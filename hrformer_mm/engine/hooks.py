@@ -130,7 +130,8 @@ class DatasetModelCheckHook(Hook):
         check_dataset_matches_head(model, metainfo, key)
 
     def before_train(self, runner) -> None:
-        self._check(runner, runner.train_dataloader, 'train_dataloader.dataset')
+        self._check(runner, runner.train_dataloader,
+                    'train_dataloader.dataset')
 
     def before_val(self, runner) -> None:
         self._check(runner, runner.val_dataloader, 'val_dataloader.dataset')
