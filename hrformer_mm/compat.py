@@ -8,12 +8,10 @@ with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 import functools
 import importlib.machinery
 import importlib.util
-import pickle
 import sys
 import types
 
 import numpy as np
-import torch
 
 _APPLIED = False
 
@@ -75,32 +73,68 @@ def install_mmcv_ops_placeholder() -> bool:
     return True
 
 
-def _torch_load_full(filename, map_location=None):
-    # Checkpoints are pickles and therefore trusted input: mmengine 0.10.7
-    # predates torch's weights_only=True default (torch >= 2.6) and cannot
-    # load the message hub / optimizer state it wrote itself without this.
-    return torch.load(filename, map_location=map_location, weights_only=False)
-
-
 def install_checkpoint_loader() -> None:
-    """Make mmengine's local-file loader work with torch >= 2.6."""
-    import os.path as osp
-
+    """Make mmengine's local-file and http(s) loaders work with torch >= 2.6
+    without giving up its safe unpickler: ``weights_only=True`` plus the
+    allow-list of types mmengine's own checkpoints hold
+    (:mod:`hrformer_mm.safe_load`).  mmengine 0.10.7 predates torch's
+    ``weights_only`` default and cannot load the message hub it wrote itself
+    otherwise; its http loader still unpickles fully."""
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    def load_from_local(filename, map_location=None):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'checkpoint file {filename} not found')
-        try:
-            return _torch_load_full(filename, map_location)
-        except (RuntimeError, EOFError, pickle.UnpicklingError) as e:
-            raise RuntimeError(
-                f'checkpoint {filename} is corrupt or not a PyTorch '
-                f'checkpoint ({type(e).__name__}: {e})') from e
+    from .safe_load import load_checkpoint_file, load_checkpoint_url
 
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+    CheckpointLoader.register_scheme(prefixes='', loader=load_checkpoint_file,
                                      force=True)
+    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'),
+                                     loader=load_checkpoint_url, force=True)
+
+
+def _atomic_write(data, filepath, mode: str, **open_kwargs) -> None:
+    """Write to a temporary file next to ``filepath``, then rename it over
+    ``filepath``: a reader (or ``--resume``) sees the old file or the
+    complete new one, never a truncated one."""
+    import os
+    import os.path as osp
+    import tempfile
+    filepath = str(filepath)
+    folder = osp.dirname(filepath) or '.'
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder,
+                               prefix=f'.{osp.basename(filepath)}.',
+                               suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def install_atomic_local_writes() -> None:
+    """mmengine writes checkpoints (and the ``last_checkpoint`` marker) with
+    ``open(path, 'wb').write``: a run killed while saving leaves a
+    truncated file that auto-resume then picks.  Make the local backend's
+    writes atomic."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    if getattr(LocalBackend.put, 'hrformer_mm_atomic', False):
+        return
+
+    def put(self, obj: bytes, filepath) -> None:
+        _atomic_write(obj, filepath, 'wb')
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        _atomic_write(obj, filepath, 'w', encoding=encoding)
+
+    put.hrformer_mm_atomic = put_text.hrformer_mm_atomic = True
+    put.__doc__ = LocalBackend.put.__doc__
+    put_text.__doc__ = LocalBackend.put_text.__doc__
+    LocalBackend.put = put
+    LocalBackend.put_text = put_text
 
 
 class _NumpyCopyShim(types.ModuleType):
@@ -155,5 +189,6 @@ def apply_all() -> None:
         return
     install_mmcv_ops_placeholder()
     install_checkpoint_loader()
+    install_atomic_local_writes()
     patch_mmpose_visualizer_for_numpy2()
     _APPLIED = True

@@ -15,11 +15,15 @@ from typing import Dict, List
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrformer_mm',
                   locations=['hrformer_mm.models'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrformer_mm',
                  locations=['hrformer_mm.engine'])
+TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
+                      scope='hrformer_mm',
+                      locations=['hrformer_mm.datasets.transforms'])
 
 HOSTS = ('mmpose', 'mmseg')
 

@@ -1,10 +1,15 @@
-from .checks import (check_checkpoint_matches, check_data_files,
-                     load_state_dict_from_file)
-from .hooks import RNGStateHook
+from .checks import (ConfigMismatchError, check_checkpoint_matches,
+                     check_data_files, check_dataset_matches_head,
+                     check_head_channels, load_state_dict_from_file)
+from .hooks import (DatasetModelCheckHook, NonFiniteLossError,
+                    NonFiniteLossHook, RNGStateHook, SkippedImagesHook)
 from .launch import build_runner, parse_cfg_for_test, parse_cfg_for_train
 
 __all__ = [
     'check_checkpoint_matches', 'check_data_files',
     'load_state_dict_from_file', 'RNGStateHook', 'build_runner',
-    'parse_cfg_for_test', 'parse_cfg_for_train'
+    'parse_cfg_for_test', 'parse_cfg_for_train', 'ConfigMismatchError',
+    'check_dataset_matches_head', 'check_head_channels',
+    'DatasetModelCheckHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'SkippedImagesHook'
 ]

@@ -3,7 +3,9 @@
 A missing annotation file or a checkpoint of the wrong model otherwise
 surfaces deep inside a dataset constructor, or worse, as a warning that
 half the weights were skipped followed by a run that silently trains from
-scratch.
+scratch.  A head whose input channels or output size disagree with the
+backbone or the dataset fails at the first batch with a shape error that
+names neither config key.
 """
 import os.path as osp
 from typing import Dict, List
@@ -11,12 +13,15 @@ from typing import Dict, List
 import torch
 from mmengine.config import Config
 
+from hrformer_mm.safe_load import (CheckpointError, UntrustedCheckpointError,
+                                   load_checkpoint_file)
+
 
 class DataFileNotFoundError(FileNotFoundError):
     """A dataset file a config points at does not exist."""
 
 
-class CheckpointMismatchError(RuntimeError):
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint does not fit the model it is loaded into."""
 
 
@@ -85,8 +90,9 @@ def load_state_dict_from_file(filename: str) -> Dict[str, torch.Tensor]:
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} not found')
     try:
-        # Checkpoints are pickles: only load files you trust.
-        ckpt = torch.load(filename, map_location='cpu', weights_only=False)
+        ckpt = load_checkpoint_file(filename, map_location='cpu')
+    except UntrustedCheckpointError:
+        raise
     except Exception as e:  # noqa: BLE001 - torch raises many kinds here
         raise CheckpointMismatchError(
             f'checkpoint {filename} is corrupt or not a PyTorch checkpoint '
@@ -137,3 +143,131 @@ def check_checkpoint_matches(model: torch.nn.Module, filename: str,
             '(tools/convert_checkpoint.py).' + hint +
             (f'\n  {detail}' if detail else '') +
             (f'\n  ... and {more} more' if more > 0 else ''))
+
+
+class ConfigMismatchError(ValueError):
+    """Two parts of a config disagree (a head and its backbone, a head and
+    its dataset)."""
+
+
+def _head_configs(model_cfg: dict) -> List[tuple]:
+    """``(config key, head config)`` for every head of a model config."""
+    heads = []
+    for key in ('head', 'decode_head', 'auxiliary_head'):
+        node = model_cfg.get(key)
+        if isinstance(node, dict):
+            heads.append((f'model.{key}', node))
+        elif isinstance(node, (list, tuple)):
+            heads += [(f'model.{key}[{k}]', h) for k, h in enumerate(node)
+                      if isinstance(h, dict)]
+    return heads
+
+
+def feature_channels(model: torch.nn.Module, size: int = 64) -> List[int]:
+    """Channels of each feature map the model's heads receive (backbone and
+    neck), found by one forward pass of a small blank image."""
+    param = next(model.parameters(), None)
+    x = torch.zeros(1, 3, size, size,
+                    device=param.device if param is not None else 'cpu')
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            feats = model.extract_feat(x)
+    finally:
+        model.train(was_training)
+    if isinstance(feats, torch.Tensor):
+        feats = [feats]
+    return [f.shape[1] for f in feats]
+
+
+def check_head_channels(model_cfg: dict, model: torch.nn.Module) -> None:
+    """Raise :class:`ConfigMismatchError` when a head's ``in_channels`` is
+    not what the backbone (and neck) put out, naming both numbers and keys.
+
+    mmseg heads read ``feats[in_index]`` (``in_channels`` a list with
+    ``input_transform``); mmpose heads read the last feature map.
+    Heads without ``in_channels`` are not checked.
+    """
+    heads = [(k, h) for k, h in _head_configs(model_cfg)
+             if h.get('in_channels') is not None]
+    if not heads or not hasattr(model, 'extract_feat'):
+        return
+    try:
+        channels = feature_channels(model)
+    except Exception as e:  # noqa: BLE001 - a backbone that needs big inputs
+        import warnings
+        warnings.warn('could not check the heads\' in_channels: a trial '
+                      f'forward of the backbone failed ({type(e).__name__}: '
+                      f'{e})')
+        return
+    source = 'model.neck' if model_cfg.get('neck') else 'model.backbone'
+    problems = []
+    for key, head in heads:
+        in_channels = head['in_channels']
+        index = head.get('in_index', -1)
+        wanted = list(in_channels) if isinstance(
+            in_channels, (list, tuple)) else [in_channels]
+        indices = list(index) if isinstance(index, (list, tuple)) else [index]
+        if len(wanted) != len(indices):
+            problems.append(f'{key}.in_channels={list(wanted)} has '
+                            f'{len(wanted)} entries but {key}.in_index='
+                            f'{index} selects {len(indices)} feature maps')
+            continue
+        for w, i in zip(wanted, indices):
+            try:
+                got = channels[i]
+            except IndexError:
+                problems.append(f'{key}.in_index={index}: {source} puts '
+                                f'out only {len(channels)} feature maps')
+                break
+            if w != got:
+                problems.append(
+                    f'{key}.in_channels={in_channels} expects {w} channels '
+                    f'at feature map {i}, but {source} '
+                    f'({model_cfg[source.split(".")[1]].get("type")}) puts '
+                    f'out {got} there (all outputs: {channels})')
+                break
+    if problems:
+        raise ConfigMismatchError(
+            'head input channels do not match the backbone output channels:'
+            '\n  ' + '\n  '.join(problems) + '\nSet the head\'s in_channels '
+            'to the backbone\'s output channels (they follow from '
+            'model.backbone arch / out_indices).')
+
+
+def check_dataset_matches_head(model: torch.nn.Module, metainfo: dict,
+                               dataset_key: str) -> None:
+    """Raise :class:`ConfigMismatchError` when the dataset's keypoint count
+    (pose) or class count (segmentation) differs from what the head
+    predicts."""
+    problems = []
+    num_keypoints = metainfo.get('num_keypoints')
+    head = getattr(model, 'head', None)
+    if num_keypoints is not None and head is not None:
+        out = getattr(head, 'out_channels', None)
+        if isinstance(out, int) and out != num_keypoints:
+            problems.append(
+                f'model.head.out_channels={out} but {dataset_key} has '
+                f'{num_keypoints} keypoints (metainfo '
+                f'{metainfo.get("dataset_name", "")!r})')
+    classes = metainfo.get('classes')
+    if classes is not None:
+        for key in ('decode_head', 'auxiliary_head'):
+            node = getattr(model, key, None)
+            if node is None:
+                continue
+            nodes = list(node) if isinstance(node, torch.nn.ModuleList) \
+                else [node]
+            for k, h in enumerate(nodes):
+                n = getattr(h, 'num_classes', None)
+                name = f'model.{key}' + (f'[{k}]' if len(nodes) > 1 else '')
+                if isinstance(n, int) and n != len(classes):
+                    problems.append(
+                        f'{name}.num_classes={n} but {dataset_key} has '
+                        f'{len(classes)} classes')
+    if problems:
+        raise ConfigMismatchError(
+            'the dataset does not match the model:\n  ' +
+            '\n  '.join(problems) + '\nChange the head (out_channels / '
+            'num_classes) or the dataset metainfo so that they agree.')

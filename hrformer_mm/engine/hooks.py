@@ -57,3 +57,107 @@ class RNGStateHook(Hook):
         torch.set_rng_state(state['torch'])
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state(state['cuda'])
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def last_checkpoint(work_dir: str):
+    """The path mmengine's CheckpointHook last wrote, or None."""
+    import os.path as osp
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        return f.read().strip() or None
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Stop training at the first iteration whose loss is NaN or infinite.
+
+    Without it the optimizer writes NaN into every weight and training goes
+    on until the end, saving useless checkpoints (and a logged ``nan`` is
+    easy to miss).  Runs before the checkpoint hook, so the last checkpoint
+    on disk is still a good one; the error names it.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if not outputs:
+            return
+        bad = {}
+        for name, value in outputs.items():
+            if 'loss' not in name:
+                continue
+            v = value.detach().float() if isinstance(value, torch.Tensor) \
+                else torch.tensor(float(value))
+            if not torch.isfinite(v).all():
+                bad[name] = float(v.flatten()[0]) if v.numel() else v
+        if not bad:
+            return
+        ckpt = last_checkpoint(runner.work_dir)
+        raise NonFiniteLossError(
+            f'non-finite loss at iteration {runner.iter + 1} (epoch '
+            f'{runner.epoch + 1}): ' +
+            ', '.join(f'{k}={v}' for k, v in bad.items()) +
+            '. Training stopped; the last good checkpoint is ' +
+            (f'{ckpt} (resume with --resume {ckpt})' if ckpt else
+             'none (nothing saved yet)') +
+            '. Usual causes: a learning rate too high for the batch size, '
+            'no gradient clipping (optim_wrapper.clip_grad), fp16 overflow, '
+            'or broken annotations.')
+
+
+@HOOKS.register_module()
+class DatasetModelCheckHook(Hook):
+    """Check each dataset a run builds against the head before its loop
+    starts: keypoint count (pose) and class count (segmentation)."""
+
+    priority = 'VERY_HIGH'
+
+    def _check(self, runner, loader, key: str) -> None:
+        from .checks import check_dataset_matches_head
+        dataset = getattr(loader, 'dataset', None)
+        metainfo = getattr(dataset, 'metainfo', None)
+        if not metainfo:
+            return
+        model = runner.model.module if hasattr(runner.model, 'module') \
+            else runner.model
+        check_dataset_matches_head(model, metainfo, key)
+
+    def before_train(self, runner) -> None:
+        self._check(runner, runner.train_dataloader,
+                    'train_dataloader.dataset')
+
+    def before_val(self, runner) -> None:
+        self._check(runner, runner.val_dataloader, 'val_dataloader.dataset')
+
+    def before_test(self, runner) -> None:
+        self._check(runner, runner.test_dataloader, 'test_dataloader.dataset')
+
+
+@HOOKS.register_module()
+class SkippedImagesHook(Hook):
+    """Log how many undecodable images were skipped (``bad_images='skip'``),
+    after every training epoch and at the end of training."""
+
+    priority = 'LOW'
+
+    def _log(self, runner) -> None:
+        from hrformer_mm.datasets.transforms import skipped_images
+        count = skipped_images()
+        if count:
+            runner.logger.warning(
+                f'{count} undecodable image(s) skipped so far (bad_images='
+                "'skip'); see the warnings above for their names")
+        runner.message_hub.update_info('skipped_images', count)
+
+    def after_train_epoch(self, runner) -> None:
+        self._log(runner)
+
+    def after_train(self, runner) -> None:
+        self._log(runner)

@@ -16,7 +16,10 @@ import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from .checks import check_checkpoint_matches, check_data_files
+from hrformer_mm.safe_load import TRUST_ENV
+
+from .checks import (check_checkpoint_matches, check_data_files,
+                     check_head_channels)
 
 SCOPES = ('mmpose', 'mmseg')
 
@@ -31,6 +34,11 @@ def _common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher (set by dist_*.sh / slurm_*.sh)')
+    parser.add_argument(
+        '--trust-checkpoint', action='store_true',
+        help='load checkpoints with full unpickling, which can run code: '
+        'only for files you trust that hold types outside the safe '
+        'allow-list (sets HRFORMER_TRUST_CHECKPOINTS=1)')
     # torchrun sets LOCAL_RANK; older launchers pass --local-rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -74,6 +82,8 @@ def _load(args) -> Config:
         raise ValueError(f'{args.config}: default_scope must be one of '
                          f'{SCOPES} (it picks mmpose or mmseg), got {scope!r}')
     cfg.launcher = args.launcher
+    if args.trust_checkpoint:
+        os.environ[TRUST_ENV] = '1'
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.work_dir is not None:
@@ -129,6 +139,78 @@ def _prepare_environment(cfg: Config) -> None:
         replace_syncbn(cfg.model)
 
 
+LOADERS = ('LoadImage', 'LoadImageFromFile', 'mmpose.LoadImage',
+           'mmseg.LoadImageFromFile', 'mmcv.LoadImageFromFile')
+
+
+def apply_bad_image_policy(cfg: Config) -> None:
+    """Wrap each pipeline's image loader in ``GuardedLoadImage`` so that an
+    undecodable image stops the run naming the file (``bad_images =
+    'raise'``, the default) or, in training, is skipped with a warning and
+    counted (``bad_images = 'skip'``; evaluation always stops)."""
+    import hrformer_mm.datasets.transforms  # noqa: F401  (registers it)
+    policy = cfg.get('bad_images', 'raise')
+    if policy not in ('raise', 'skip'):
+        raise ValueError(f"bad_images must be 'raise' or 'skip', got "
+                         f'{policy!r}')
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        datasets = [loader['dataset']]
+        while datasets:
+            ds = datasets.pop()
+            datasets += [d for d in (ds.get('datasets') or
+                                     [ds.get('dataset')]) if d]
+            for k, t in enumerate(ds.get('pipeline') or []):
+                if isinstance(t, dict) and t.get('type') in LOADERS:
+                    ds['pipeline'][k] = dict(
+                        type='hrformer_mm.GuardedLoadImage', load=t,
+                        on_error=policy if split == 'train' else 'raise',
+                        key=f'{split}_dataloader')
+    if policy == 'skip':
+        hooks = cfg.get('custom_hooks', [])
+        cfg.custom_hooks = list(hooks) + [
+            dict(type='hrformer_mm.SkippedImagesHook')]
+
+
+def _checkpoint_readable(path: str) -> bool:
+    """Whether a checkpoint file is complete: a zip archive whose entries
+    all pass their CRC check (cheap next to unpickling it)."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+
+
+def latest_readable_checkpoint(work_dir: str):
+    """The newest complete checkpoint in ``work_dir`` (the one
+    ``last_checkpoint`` names, else the newest ``*.pth``), skipping
+    unreadable ones with a warning that names them; None if there is
+    none."""
+    import glob
+
+    from .hooks import last_checkpoint
+    named = last_checkpoint(work_dir)
+    candidates = [named] if named else []
+    candidates += sorted(glob.glob(osp.join(work_dir, '*.pth')),
+                         key=osp.getmtime, reverse=True)
+    seen = set()
+    for path in candidates:
+        if path in seen or not osp.isfile(path):
+            continue
+        seen.add(path)
+        if _checkpoint_readable(path):
+            return path
+        print_log(f'auto-resume: skipping unreadable checkpoint {path} '
+                  '(truncated or corrupt, e.g. written by a run that was '
+                  'killed while saving)', logger='current',
+                  level=logging.WARNING)
+    return None
+
+
 def parse_cfg_for_train(argv=None) -> Config:
     args = train_parser().parse_args(argv)
     cfg = _load(args)
@@ -145,10 +227,19 @@ def parse_cfg_for_train(argv=None) -> Config:
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.load_from = latest_readable_checkpoint(cfg.work_dir) \
+            if osp.isdir(cfg.work_dir) else None
+        # with nothing readable, mmengine would pick the file that
+        # last_checkpoint names, however broken: start from scratch instead
+        cfg.resume = cfg.load_from is not None
+        if cfg.load_from is None:
+            print_log(f'--resume: no complete checkpoint in {cfg.work_dir}; '
+                      'training from scratch', logger='current',
+                      level=logging.WARNING)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     _prepare_environment(cfg)
+    apply_bad_image_policy(cfg)
     check_data_files(cfg, ['train', 'val'] if cfg.get('val_cfg') is not None
                      else ['train'])
     return cfg
@@ -178,6 +269,7 @@ def parse_cfg_for_test(argv=None) -> Config:
         cfg.test_evaluator.append(dict(type='DumpResults',
                                        out_file_path=args.out))
     _prepare_environment(cfg)
+    apply_bad_image_policy(cfg)
     check_data_files(cfg, ['test'])
     return cfg
 
@@ -208,10 +300,17 @@ def build_runner(cfg: Config):
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    hooks = list(cfg.get('custom_hooks', []))
+    for name in ('NonFiniteLossHook', 'DatasetModelCheckHook'):
+        if not any(h.get('type') in (name, f'hrformer_mm.{name}')
+                   for h in hooks):
+            hooks.append(dict(type=f'hrformer_mm.{name}'))
+    cfg.custom_hooks = hooks
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
+    model = runner.model.module if hasattr(runner.model, 'module') \
+        else runner.model
+    check_head_channels(cfg.model, model)
     if cfg.get('load_from'):
-        model = runner.model.module if hasattr(runner.model, 'module') \
-            else runner.model
         check_checkpoint_matches(model, cfg.load_from)
     return runner
