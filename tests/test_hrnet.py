@@ -198,3 +198,38 @@ def test_scoped_name_builds_from_every_host():
     for registry in (POSE, SEG, DET):
         assert registry.get('hrformer_mm.HRNet') is HRNet
         assert registry.get('HRNet') is not HRNet  # the host keeps its own
+
+
+def test_converter_passes_hrnet_checkpoints_through_with_a_report():
+    from hrformer_mm.models.convert import convert_checkpoint, detect_source
+    ours = HRNet(TINY_ARCH)
+    # the reference ImageNet release: backbone keys plus the classifier
+    state = {f'module.{k}': v for k, v in ours.state_dict().items()}
+    state['module.incre_modules.0.0.conv1.weight'] = torch.zeros(1)
+    state['module.classifier.weight'] = torch.zeros(1)
+    assert detect_source(state) == 'hrnet'
+    new, report = convert_checkpoint(state)
+    assert report.source == 'hrnet'
+    assert sorted(report.dropped['ImageNet classification head']) == [
+        'classifier.weight', 'incre_modules.0.0.conv1.weight']
+    HRNet(TINY_ARCH).load_state_dict(new, strict=True)
+    assert f'kept {len(new)} tensors' in report.summary()
+
+
+def test_converter_renames_mmpose_0x_keypoint_head():
+    from hrformer_mm.models.convert import convert_checkpoint
+    state = {f'backbone.{k}': v
+             for k, v in HRNet(TINY_ARCH).state_dict().items()}
+    state['keypoint_head.final_layer.weight'] = torch.zeros(17, 4, 1, 1)
+    new, report = convert_checkpoint(state)
+    assert 'head.final_layer.weight' in new and report.renamed == 1
+    assert report.kept == {'backbone': len(state) - 1, 'head': 1}
+    assert "upsample_mode='nearest'" in report.summary()
+
+
+def test_converter_still_tells_hrformer_checkpoints_apart():
+    from hrformer_mm.models.backbones import HRFormer
+    from hrformer_mm.models.convert import detect_source
+    state = HRFormer(dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 4, 8),
+                          num_modules=(1, 1, 1), num_blocks=1)).state_dict()
+    assert detect_source(state) == 'mmpose'
