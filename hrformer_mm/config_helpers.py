@@ -6,10 +6,10 @@ changes the backbone width or the number of classes would otherwise repeat
 the whole head definition.  Configs import these; the results are plain
 dicts in the dumped config.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 
-def ocr_heads(in_channels: Sequence[int],
+def ocr_heads(in_channels: Union[int, Sequence[int]],
               num_classes: int,
               norm_cfg: dict,
               channels: int = 512,
@@ -21,14 +21,22 @@ def ocr_heads(in_channels: Sequence[int],
     loss weight 0.4) gives the soft object regions; the OCR head (3x3 conv to
     ``channels``, object context with ``ocr_channels`` keys) makes the
     prediction, trained with OHEM cross-entropy (plain cross-entropy with
-    ``ohem_min_kept=None``)."""
-    in_channels = list(in_channels)
-    common = dict(in_channels=in_channels, in_index=(0, 1, 2, 3),
-                  input_transform='resize_concat', dropout_ratio=-1,
-                  num_classes=num_classes, norm_cfg=norm_cfg,
-                  align_corners=False)
+    ``ohem_min_kept=None``).
+
+    ``in_channels``: the streams' widths, which the heads concatenate
+    themselves (mmseg's ``resize_concat``), or one width: the output of an
+    ``HRNetV2Neck(mode='v2')`` that has already concatenated them."""
+    if isinstance(in_channels, int):
+        width = in_channels
+        inputs = dict(in_channels=in_channels, in_index=0)
+    else:
+        width = sum(in_channels)
+        inputs = dict(in_channels=list(in_channels), in_index=(0, 1, 2, 3),
+                      input_transform='resize_concat')
+    common = dict(dropout_ratio=-1, num_classes=num_classes,
+                  norm_cfg=norm_cfg, align_corners=False, **inputs)
     return [
-        dict(type='FCNHead', channels=sum(in_channels), kernel_size=1,
+        dict(type='FCNHead', channels=width, kernel_size=1,
              num_convs=1, concat_input=False,
              loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
                               loss_weight=aux_weight),
