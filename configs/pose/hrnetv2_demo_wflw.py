@@ -4,6 +4,7 @@
 # (WFLWDataset), pipelines, V2 neck, heatmap head and NME metric as
 # hrnetv2_w18_wflw.py; a narrow 4-stream HRNet (one module per stage), 96x96
 # input with unbiased (DARK) heatmaps, BN, a short schedule for 2 CPU cores.
+# Measured (docs/hrnet.md): test NME 1.459 untrained, 0.0332 after training.
 _base_ = ['./hrnetv2_w18_wflw.py']
 
 codec = dict(type='MSRAHeatmap', input_size=(96, 96), heatmap_size=(24, 24),
