@@ -125,3 +125,23 @@ def test_backward_reaches_the_stem(name, kwargs):
     out = model(torch.randn(2, 3, 72, 44), mode='tensor', **kwargs)
     out.square().mean().backward()
     assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_landmark_demo_config_is_small_and_reads_out_v2():
+    cfg, model = build('pose/hrnetv2_demo_wflw.py')
+    assert cfg.train_dataloader.dataset.data_root == 'data/demo/wflw/'
+    assert model.neck.mode == 'v2' and model.head.out_channels == 98
+    assert _params_m(model) < 2
+    for h, w in [(96, 96), (90, 70)]:
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, h, w), None, mode='tensor')
+        assert tuple(out.shape) == (1, 98, *_quarter(h, w))
+
+
+def test_demo_script_rejects_an_unknown_family():
+    import subprocess
+    r = subprocess.run(['bash', osp.join(ROOT, 'tools', 'demo.sh'),
+                        '--family', 'resnet'], capture_output=True,
+                       text=True)
+    assert r.returncode == 2
+    assert 'unknown --family resnet' in r.stderr
