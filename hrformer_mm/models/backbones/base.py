@@ -2,13 +2,13 @@
 
 A stem of two 3x3 stride-2 convs to 1/4 resolution, a stage 1 of
 bottlenecks, then stages 2-4 that each open one more stream through a
-transition and run ``HighResolutionModule`` s.  Subclasses build the
-modules of stages 2-4 (HRNet: BasicBlocks; HRFormer: transformer blocks);
-the stem, stage 1, transitions, output selection, input checks, freezing
-and ``norm_eval`` live here once.  Attribute names (``conv1``, ``bn1``,
+transition and run ``HighResolutionModule`` s.  Subclasses say what a
+branch of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks)
+and how the fusion resamples; the stem, stage 1, transitions, modules,
+output selection, input checks, freezing and ``norm_eval`` live here once.  Attribute names (``conv1``, ``bn1``,
 ``layer1``, ``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -16,8 +16,8 @@ from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import (Bottleneck, apply_transition, make_res_layer,
-                      make_transition)
+from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
+                      apply_transition, make_res_layer, make_transition)
 
 __all__ = ['MultiResolutionBackbone']
 
@@ -96,22 +96,38 @@ class MultiResolutionBackbone(BaseModule):
                                      with_cp=with_cp)
         return [stage1_channels * Bottleneck.expansion]
 
-    def _add_transition(self, stage: int, pre_channels: Sequence[int],
-                        channels: Sequence[int], conv_cfg: dict,
-                        norm_cfg: dict) -> None:
-        """Adds ``transition{stage-1}``, from ``pre_channels`` streams to
-        ``channels``; the subclass then adds ``stage{stage}``."""
-        self.add_module(f'transition{stage - 1}',
-                        make_transition(pre_channels, channels, conv_cfg,
-                                        norm_cfg))
+    def _build_stages(self, channels: Sequence[int],
+                      num_modules: Sequence[int], pre_channels: List[int],
+                      make_branches: Callable[[int, List[int]],
+                                              List[nn.Module]],
+                      conv_cfg: dict, norm_cfg: dict,
+                      **fusion_kwargs) -> None:
+        """Adds ``transition{1,2,3}`` and ``stage{2,3,4}``.
 
-    def _num_fused_outputs(self, stage: int, module: int, num_modules: int,
-                           num_branches: int) -> int:
-        """Streams a module's fusion produces: all of them, except in the
-        very last module, which stops at the highest stream returned."""
-        if stage == 4 and module == num_modules - 1:
-            return max(self.out_indices) + 1
-        return num_branches
+        Stage ``s`` runs ``num_modules[s - 2]`` modules over the first ``s``
+        of ``channels``; each module is the branches
+        ``make_branches(s, stage_channels)`` returns, then a
+        ``MultiResolutionFusion(**fusion_kwargs)``.  The very last fusion
+        stops at the highest stream returned, so ``out_indices=(0,)`` is
+        mmpose's ``multiscale_output=False``.
+        """
+        for stage, n in zip((2, 3, 4), num_modules):
+            stage_channels = list(channels[:stage])
+            self.add_module(f'transition{stage - 1}',
+                            make_transition(pre_channels, stage_channels,
+                                            conv_cfg, norm_cfg))
+            modules = []
+            for m in range(n):
+                branches = make_branches(stage, stage_channels)
+                last = stage == 4 and m == n - 1
+                fuse = MultiResolutionFusion(
+                    stage_channels,
+                    max(self.out_indices) + 1 if last else stage,
+                    conv_cfg=conv_cfg, norm_cfg=norm_cfg, **fusion_kwargs)
+                modules.append(HighResolutionModule(branches, fuse))
+            self.add_module(f'stage{stage}', nn.Sequential(*modules))
+            pre_channels = stage_channels
+        self.out_channels = tuple(channels[i] for i in self.out_indices)
 
     def _check_input(self, x: torch.Tensor) -> None:
         name = type(self).__name__

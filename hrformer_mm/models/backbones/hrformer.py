@@ -31,8 +31,7 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
-from ..layers import (ConvFFN, HighResolutionModule, LocalWindowAttention,
-                      MultiResolutionFusion, WindowMultiHeadAttention)
+from ..layers import ConvFFN, LocalWindowAttention, WindowMultiHeadAttention
 from .base import MultiResolutionBackbone
 
 __all__ = ['HRFormerBlock', 'HRFormer']
@@ -142,38 +141,27 @@ class HRFormer(MultiResolutionBackbone):
 
         depths = [n * a['num_blocks'] for n in a['num_modules']]
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
-        block_idx = 0
-        for stage, num_modules in enumerate(a['num_modules'], start=2):
-            num_branches = stage
-            channels = list(a['channels'][:num_branches])
-            self._add_transition(stage, pre_channels, channels, conv_cfg,
-                                 norm_cfg)
-            modules = []
-            for m in range(num_modules):
-                rates = dpr[block_idx:block_idx + a['num_blocks']]
-                block_idx += a['num_blocks']
-                branches = [
-                    nn.Sequential(*[
-                        HRFormerBlock(
-                            channels[b], a['num_heads'][b],
-                            a['window_size'][b], a['mlp_ratio'][b], rate,
-                            with_rpe=with_rpe, with_pad_mask=with_pad_mask,
-                            norm_cfg=norm_cfg,
-                            transformer_norm_cfg=transformer_norm_cfg,
-                            with_cp=with_cp) for rate in rates
-                    ]) for b in range(num_branches)
-                ]
-                fuse = MultiResolutionFusion(
-                    channels,
-                    self._num_fused_outputs(stage, m, num_modules,
-                                            num_branches),
-                    depthwise=True,
-                    upsample_mode='bilinear', conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg)
-                modules.append(HighResolutionModule(branches, fuse))
-            self.add_module(f'stage{stage}', nn.Sequential(*modules))
-            pre_channels = channels
-        self.out_channels = tuple(a['channels'][i] for i in self.out_indices)
+        nb = a['num_blocks']
+        # drop-path rates of each module's blocks, in build order
+        module_rates = iter(dpr[i:i + nb] for i in range(0, len(dpr), nb))
+
+        def transformer_blocks(stage: int,
+                               channels: List[int]) -> List[nn.Module]:
+            rates = next(module_rates)
+            return [
+                nn.Sequential(*[
+                    HRFormerBlock(
+                        channels[b], a['num_heads'][b], a['window_size'][b],
+                        a['mlp_ratio'][b], rate, with_rpe=with_rpe,
+                        with_pad_mask=with_pad_mask, norm_cfg=norm_cfg,
+                        transformer_norm_cfg=transformer_norm_cfg,
+                        with_cp=with_cp) for rate in rates
+                ]) for b in range(stage)
+            ]
+
+        self._build_stages(a['channels'], a['num_modules'], pre_channels,
+                           transformer_blocks, conv_cfg, norm_cfg,
+                           depthwise=True, upsample_mode='bilinear')
         self._freeze_stages()
 
     @classmethod

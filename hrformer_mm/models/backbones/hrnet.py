@@ -27,8 +27,7 @@ from typing import Dict, List, Sequence, Union
 import torch.nn as nn
 
 from hrformer_mm.registry import MODELS
-from ..layers import (BasicBlock, HighResolutionModule, MultiResolutionFusion,
-                      make_res_layer)
+from ..layers import BasicBlock, make_res_layer
 from .base import MultiResolutionBackbone
 
 __all__ = ['HRNet']
@@ -90,27 +89,17 @@ class HRNet(MultiResolutionBackbone):
         pre_channels = self._build_stem_and_stage1(
             a['stage1_channels'], a['stage1_blocks'], conv_cfg, norm_cfg,
             with_cp)
-        for stage, num_modules, num_blocks in zip(
-                (2, 3, 4), a['num_modules'], a['num_blocks']):
-            channels = list(a['channels'][:stage])
-            self._add_transition(stage, pre_channels, channels, conv_cfg,
-                                 norm_cfg)
-            modules = []
-            for m in range(num_modules):
-                branches = [
-                    make_res_layer(BasicBlock, c, c, num_blocks,
-                                   conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                                   with_cp=with_cp) for c in channels
-                ]
-                fuse = MultiResolutionFusion(
-                    channels,
-                    self._num_fused_outputs(stage, m, num_modules, stage),
-                    depthwise=False, upsample_mode=upsample_mode,
-                    conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-                modules.append(HighResolutionModule(branches, fuse))
-            self.add_module(f'stage{stage}', nn.Sequential(*modules))
-            pre_channels = channels
-        self.out_channels = tuple(a['channels'][i] for i in self.out_indices)
+
+        def basic_blocks(stage: int, channels: List[int]) -> List[nn.Module]:
+            return [
+                make_res_layer(BasicBlock, c, c, a['num_blocks'][stage - 2],
+                               conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                               with_cp=with_cp) for c in channels
+            ]
+
+        self._build_stages(a['channels'], a['num_modules'], pre_channels,
+                           basic_blocks, conv_cfg, norm_cfg, depthwise=False,
+                           upsample_mode=upsample_mode)
         self._freeze_stages()
 
     @classmethod
