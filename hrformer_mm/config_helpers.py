@@ -6,49 +6,80 @@ changes the backbone width or the number of classes would otherwise repeat
 the whole head definition.  Configs import these; the results are plain
 dicts in the dumped config.
 """
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 
-def ocr_heads(in_channels: Sequence[int],
+#: Head details that differ between the reference HRFormer segmentation
+#: release (``seg/lib/models/nets/hrt.py``, ``HRT_{SMALL,BASE}_OCR_V2``) and
+#: mmseg's HRNet-OCR (``configs/ocrnet/ocrnet_hr18_*``).
+OCR_PRESETS = {
+    'hrformer': dict(aux_channels=512, aux_kernel_size=3, dropout_ratio=0.05,
+                     align_corners=True),
+    'mmseg': dict(aux_channels=None, aux_kernel_size=1, dropout_ratio=-1,
+                  align_corners=False),
+}
+
+
+def ocr_heads(in_channels: Union[int, Sequence[int]],
               num_classes: int,
               norm_cfg: dict,
               channels: int = 512,
               ocr_channels: int = 256,
-              aux_channels: Optional[int] = 512,
-              aux_kernel_size: int = 3,
               ohem_min_kept: Optional[int] = 131072,
               aux_weight: float = 0.4,
-              dropout_ratio: float = 0.05,
-              align_corners: bool = True) -> List[dict]:
-    """HRFormer + OCR as the reference segmentation release builds it
-    (``seg/lib/models/nets/hrt.py``, ``HRT_{SMALL,BASE}_OCR_V2``): every
-    stream resized to 1/4 (bilinear, align_corners=True) and concatenated;
-    an auxiliary FCN (3x3 conv to ``aux_channels`` + BN + ReLU, 1x1
-    classifier, loss weight 0.4) gives the soft object regions; the OCR head
-    (3x3 conv to ``channels``, object context with ``ocr_channels`` keys,
-    dropout 0.05 before the classifier) makes the prediction, trained with
-    OHEM cross-entropy (plain cross-entropy with ``ohem_min_kept=None``).
+              preset: str = 'hrformer',
+              **overrides) -> List[dict]:
+    """An auxiliary FCN head and an OCR head (OCRNet; HRFormer paper Sec.
+    4.3): the auxiliary head (a conv + BN + ReLU, 1x1 classifier, loss
+    weight 0.4) gives the soft object regions; the OCR head (3x3 conv to
+    ``channels``, object context with ``ocr_channels`` keys) makes the
+    prediction, trained with OHEM cross-entropy (plain cross-entropy with
+    ``ohem_min_kept=None``).
 
-    The reference's 3x3 convs carry a bias in front of BatchNorm; mmseg's
-    ``ConvModule`` has none, and the checkpoint converter folds those biases
-    into the BatchNorm running means, which is exact.  ``aux_channels=None``
-    with ``aux_kernel_size=1`` gives mmseg's HRNet-OCR auxiliary head (a 1x1
-    conv keeping the concatenated width) instead."""
-    in_channels = list(in_channels)
-    common = dict(in_channels=in_channels, in_index=(0, 1, 2, 3),
-                  input_transform='resize_concat', num_classes=num_classes,
-                  norm_cfg=norm_cfg, align_corners=align_corners)
+    ``in_channels``: the streams' widths, which the heads resize to 1/4 and
+    concatenate themselves (mmseg's ``resize_concat``), or one width: the
+    output of an ``HRNetV2Neck(mode='v2')`` that has already concatenated
+    them.
+
+    ``preset`` (:data:`OCR_PRESETS`), each entry overridable by keyword
+    (``aux_channels``, ``aux_kernel_size``, ``dropout_ratio``,
+    ``align_corners``):
+
+    * ``'hrformer'``: as the reference HRFormer segmentation release builds
+      it, so its checkpoints convert exactly: resize with
+      align_corners=True, auxiliary 3x3 conv to 512 channels, dropout 0.05
+      before the OCR classifier.  The reference's 3x3 convs carry a bias in
+      front of BatchNorm; mmseg's ``ConvModule`` has none, and the checkpoint
+      converter folds those biases into the BatchNorm running means, which
+      is exact.
+    * ``'mmseg'``: mmseg's HRNet-OCR: align_corners=False, auxiliary 1x1
+      conv keeping the concatenated width (``aux_channels=None``), no
+      dropout.
+    """
+    unknown = set(overrides) - set(OCR_PRESETS['hrformer'])
+    if unknown:
+        raise TypeError(f'ocr_heads: unknown arguments {sorted(unknown)}')
+    opts = {**OCR_PRESETS[preset], **overrides}
+    if isinstance(in_channels, int):
+        width = in_channels
+        inputs = dict(in_channels=in_channels, in_index=0)
+    else:
+        width = sum(in_channels)
+        inputs = dict(in_channels=list(in_channels), in_index=(0, 1, 2, 3),
+                      input_transform='resize_concat')
+    common = dict(num_classes=num_classes, norm_cfg=norm_cfg,
+                  align_corners=opts['align_corners'], **inputs)
     return [
         dict(type='FCNHead',
-             channels=sum(in_channels) if aux_channels is None else
-             aux_channels,
-             kernel_size=aux_kernel_size, num_convs=1, concat_input=False,
-             dropout_ratio=-1,
+             channels=width if opts['aux_channels'] is None else
+             opts['aux_channels'],
+             kernel_size=opts['aux_kernel_size'], num_convs=1,
+             concat_input=False, dropout_ratio=-1,
              loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
                               loss_weight=aux_weight),
              **common),
         dict(type='OCRHead', channels=channels, ocr_channels=ocr_channels,
-             dropout_ratio=dropout_ratio,
+             dropout_ratio=opts['dropout_ratio'],
              sampler=None if ohem_min_kept is None else dict(
                  type='OHEMPixelSampler', thresh=0.9, min_kept=ohem_min_kept),
              loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,

@@ -4,9 +4,10 @@
 ``hrformer_mm``, so any OpenMMLab config can name our modules
 unambiguously as ``type='hrformer_mm.HRFormer'`` whatever its default
 scope.  :func:`register_into_hosts` additionally makes each module visible
-under its bare name in mmpose's and mmseg's registries, except where the
-host already has a module of that name (mmpose ships its own ``HRFormer``):
-the host's module is never replaced.
+under its bare name in mmpose's, mmseg's and (when its models import)
+mmdet's registries, except where the host already has a module of that name
+(mmpose ships its own ``HRFormer``, all three an ``HRNet``): the host's
+module is never replaced.
 """
 import importlib
 import importlib.util
@@ -25,7 +26,10 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       scope='hrformer_mm',
                       locations=['hrformer_mm.datasets.transforms'])
 
-HOSTS = ('mmpose', 'mmseg')
+HOSTS = ('mmpose', 'mmseg', 'mmdet')
+# Hosts whose models may fail to import (mmdet's need compiled mmcv ops on
+# some installs); they are then left out rather than breaking the import.
+OPTIONAL_HOSTS = ('mmdet', )
 
 
 def register_into_hosts(hosts=HOSTS) -> Dict[str, List[str]]:
@@ -39,7 +43,12 @@ def register_into_hosts(hosts=HOSTS) -> Dict[str, List[str]]:
     for host in hosts:
         if importlib.util.find_spec(host) is None:
             continue
-        importlib.import_module(f'{host}.models')
+        try:
+            importlib.import_module(f'{host}.models')
+        except ImportError:
+            if host in OPTIONAL_HOSTS:
+                continue
+            raise
         host_models = importlib.import_module(f'{host}.registry').MODELS
         skipped[host] = []
         for name, cls in MODELS.module_dict.items():

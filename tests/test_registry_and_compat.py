@@ -20,13 +20,14 @@ def test_mmpose_keeps_its_own_hrformer():
     from mmpose.models.backbones import HRFormer as MMPoseHRFormer
     from mmpose.registry import MODELS as POSE
     assert POSE.get('HRFormer') is MMPoseHRFormer
-    assert hrformer_mm.SHADOWED_BY_HOST['mmpose'] == ['HRFormer']
+    # every host ships an HRNet: ours is hrformer_mm.HRNet
+    assert hrformer_mm.SHADOWED_BY_HOST['mmpose'] == ['HRFormer', 'HRNet']
 
 
 def test_bare_name_registered_where_free():
     from mmseg.registry import MODELS as SEG
     assert SEG.get('HRFormer') is HRFormer
-    assert hrformer_mm.SHADOWED_BY_HOST['mmseg'] == []
+    assert hrformer_mm.SHADOWED_BY_HOST['mmseg'] == ['HRNet']
 
 
 def test_register_into_hosts_is_idempotent():
@@ -96,3 +97,14 @@ def test_mmpose_visualizer_draws_keypoints_on_numpy2(tmp_path):
     out = tmp_path / 'kpts.png'
     vis.add_datasample('x', img, sample, draw_gt=False, out_file=str(out))
     assert out.is_file()
+
+
+def test_neck_reaches_all_three_hosts():
+    from mmdet.registry import MODELS as DET
+    from mmpose.registry import MODELS as POSE
+    from mmseg.registry import MODELS as SEG
+
+    from hrformer_mm.models.necks import HRNetV2Neck
+    for registry in (POSE, SEG, DET):
+        assert registry.get('HRNetV2Neck') is HRNetV2Neck
+    assert hrformer_mm.SHADOWED_BY_HOST['mmdet'] == ['HRNet']

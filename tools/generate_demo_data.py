@@ -1,6 +1,7 @@
 """Write the built-in demo datasets: synthetic people in COCO keypoint
-format (data/demo/coco) and synthetic scenes in ADE20K format
-(data/demo/ade).  Deterministic for a given --seed."""
+format (data/demo/coco), synthetic scenes in ADE20K format (data/demo/ade)
+and synthetic faces in WFLW format (data/demo/wflw).  Deterministic for a
+given --seed."""
 import argparse
 import json
 import os
@@ -10,7 +11,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
-    GENERATOR_VERSION, generate_ade20k, generate_coco_keypoints)
+    GENERATOR_VERSION, generate_ade20k, generate_coco_keypoints,
+    generate_wflw)
 
 STAMP = 'generator.json'
 
@@ -23,7 +25,9 @@ def main(argv=None):
     p.add_argument('--pose-val', type=int, default=100)
     p.add_argument('--seg-train', type=int, default=400)
     p.add_argument('--seg-val', type=int, default=60)
-    p.add_argument('--only', choices=['pose', 'seg'])
+    p.add_argument('--face-train', type=int, default=400)
+    p.add_argument('--face-val', type=int, default=100)
+    p.add_argument('--only', choices=['pose', 'seg', 'face'])
     p.add_argument('--if-stale', action='store_true',
                    help='do nothing if --out already holds data written by '
                    'this generator version with these arguments')
@@ -49,6 +53,10 @@ def main(argv=None):
         summary['ade'] = generate_ade20k(
             osp.join(args.out, 'ade'), args.seg_train, args.seg_val,
             seed=args.seed + 1)
+    if args.only in (None, 'face'):
+        summary['wflw'] = generate_wflw(
+            osp.join(args.out, 'wflw'), args.face_train, args.face_val,
+            seed=args.seed + 2)
     with open(stamp, 'w') as f:
         json.dump(key, f)
     print(json.dumps(summary, indent=1))

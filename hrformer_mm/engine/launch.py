@@ -22,6 +22,8 @@ from .checks import (check_checkpoint_matches, check_data_files,
                      check_head_channels)
 
 SCOPES = ('mmpose', 'mmseg')
+# mmdet configs build (tests, complexity) but are not trained by our tools
+BUILD_SCOPES = SCOPES + ('mmdet', )
 
 
 def _common_args(parser: argparse.ArgumentParser) -> None:
@@ -282,8 +284,8 @@ def build_model_from_config(config, pretrained: bool = False):
     import hrformer_mm  # noqa: F401
     from mmengine.registry import init_default_scope
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    if cfg.get('default_scope') not in SCOPES:
-        raise ValueError(f'default_scope must be one of {SCOPES}')
+    if cfg.get('default_scope') not in BUILD_SCOPES:
+        raise ValueError(f'default_scope must be one of {BUILD_SCOPES}')
     init_default_scope(cfg.default_scope)
     replace_syncbn(cfg.model)
     if not pretrained:

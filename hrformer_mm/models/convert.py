@@ -31,19 +31,11 @@ The reference release has three codebases, told apart by their head keys:
   the running mean, exactly.
 * *classification* (ImageNet): the classifier keys are dropped.
 
-=========================================  ================================
-reference segmentation head                 mmseg (``decode_head.{0,1}``)
-=========================================  ================================
-``aux_head.{0,1.0,2}``                      ``0.convs.0.{conv,bn}``,
-                                            ``0.conv_seg``
-``conv3x3.{0,1.0}``                         ``1.bottleneck.{conv,bn}``
-``ocr_distri_head.object_context_block.``   ``1.object_context_block.``
-``f_pixel / f_object.{0,1.0,2,3.0}``        ``query / key_project.{0,1}.*``
-``f_down / f_up.{0,1.0}``                   ``value / out_project.*``
-``ocr_distri_head.conv_bn_dropout.{0,1.0}`` ``1.object_context_block.``
-                                            ``bottleneck.{conv,bn}``
-``cls_head``                                ``1.conv_seg``
-=========================================  ================================
+=========================================  =========================
+HRNet checkpoints (mmpose's, mmseg's, mmdet's and the reference ImageNet
+release) already use ``hrformer_mm.HRNet``'s keys: :func:`convert_checkpoint`
+passes them through, dropping only the ImageNet classifier and renaming
+mmpose 0.x's ``keypoint_head`` to ``head``, and reports what it kept.
 """
 import re
 from dataclasses import dataclass, field
@@ -51,8 +43,11 @@ from typing import Dict, List
 
 import torch
 
-__all__ = ['ConversionReport', 'convert_hrformer_checkpoint', 'detect_source',
-           'reference_release']
+__all__ = ['ConversionReport', 'convert_checkpoint',
+           'convert_hrformer_checkpoint', 'convert_hrnet_checkpoint',
+           'detect_source', 'reference_release', 'SOURCES']
+
+SOURCES = ('official', 'mmpose', 'hrnet')
 
 # Keys only the ImageNet classification models have.
 _CLS_ONLY = re.compile(
@@ -88,6 +83,11 @@ _SEG_HEAD_PREFIXES = [
 _SEG_HEAD_ROOTS = ('aux_head.', 'conv3x3.', 'cls_head.', 'ocr_distri_head.',
                    'ocr_gather_head.')
 _QKV = re.compile(r'^(.*\.attn\.attn)\.(q|k|v)_proj\.(weight|bias)$')
+# An HRNet BasicBlock branch (HRFormer branches hold attention blocks).
+_HRNET_BRANCH = re.compile(
+    r'(^|\.)stage2\.0\.branches\.0\.0\.conv1\.weight$')
+_MODEL_PARTS = ('backbone', 'neck', 'head', 'decode_head', 'auxiliary_head',
+                'rpn_head', 'roi_head')
 
 
 @dataclass
@@ -95,6 +95,8 @@ class ConversionReport:
     source: str
     renamed: int = 0
     merged_qkv: int = 0
+    #: tensors kept, per top-level prefix (``backbone``, ``head``, ...)
+    kept: Dict[str, int] = field(default_factory=dict)
     dropped: Dict[str, List[str]] = field(default_factory=dict)
     #: 'pose', 'segmentation' or 'classification' for reference checkpoints.
     release: str = None
@@ -109,11 +111,15 @@ class ConversionReport:
     def summary(self) -> str:
         source = self.source if self.release is None else \
             f'{self.source} ({self.release} release)'
-        lines = [f'source: {source}', f'renamed keys: {self.renamed}',
-                 f'q/k/v projections merged into qkv: {self.merged_qkv}']
+        lines = [f'source: {source}', f'renamed keys: {self.renamed}']
+        if self.source != 'hrnet':
+            lines.append(
+                f'q/k/v projections merged into qkv: {self.merged_qkv}')
         if self.folded_biases:
             lines.append(f'conv biases folded into BatchNorm running means: '
                          f'{self.folded_biases}')
+        lines += [f'kept {n} tensors under {prefix}'
+                  for prefix, n in sorted(self.kept.items())]
         for reason, keys in self.dropped.items():
             lines.append(f'dropped {len(keys)} keys ({reason}):')
             lines += [f'  {k}' for k in keys[:20]]
@@ -124,10 +130,13 @@ class ConversionReport:
 
 
 def detect_source(state: Dict[str, torch.Tensor]) -> str:
-    """'official' for the reference release's key scheme, 'mmpose' for
-    mmpose's (which this package shares)."""
+    """'official' for the reference HRFormer release's key scheme, 'mmpose'
+    for mmpose's HRFormer (which this package shares), 'hrnet' for an HRNet
+    (mmpose's, mmseg's, mmdet's or the reference release)."""
     if any(_QKV.match(k) or '.attn.attn.out_proj.' in k for k in state):
         return 'official'
+    if any(_HRNET_BRANCH.search(k) for k in state):
+        return 'hrnet'
     return 'mmpose'
 
 
@@ -243,4 +252,54 @@ def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
         report.merged_qkv += 1
     if report.release == 'segmentation':
         report.folded_biases = _fold_conv_biases(out)
+    _count_kept(out, report)
     return out, report
+
+
+def _count_kept(state: Dict[str, torch.Tensor],
+                report: ConversionReport) -> None:
+    for key in state:
+        prefix = key.split('.', 1)[0]
+        prefix = prefix if prefix in _MODEL_PARTS else '(backbone, bare)'
+        report.kept[prefix] = report.kept.get(prefix, 0) + 1
+
+
+def convert_hrnet_checkpoint(state: Dict[str, torch.Tensor]):
+    """An HRNet checkpoint for ``hrformer_mm.HRNet``: keys unchanged except
+    ``module.`` stripped, mmpose 0.x's ``keypoint_head`` renamed to ``head``
+    and the ImageNet classifier dropped.  Returns ``(new_state, report)``."""
+    state = _strip_module(state)
+    report = ConversionReport(source='hrnet')
+    out = {}
+    for key, value in state.items():
+        bare = key[len('backbone.'):] if key.startswith('backbone.') else key
+        if _CLS_ONLY.match(bare):
+            report.drop('ImageNet classification head', key)
+            continue
+        new = key
+        if key.startswith('keypoint_head.'):
+            new = 'head.' + key[len('keypoint_head.'):]
+            report.renamed += 1
+        out[new] = value
+    _count_kept(out, report)
+    if any(k.startswith('decode_head.') for k in out):
+        report.notes.append("mmseg model: build hrformer_mm.HRNet with "
+                            "upsample_mode='bilinear'")
+    elif any(k.startswith('head.') for k in out):
+        report.notes.append("mmpose model: build hrformer_mm.HRNet with "
+                            "upsample_mode='nearest' (the default)")
+    else:
+        report.notes.append("backbone weights: upsample_mode='bilinear' "
+                            "reproduces mmseg's HRNet, 'nearest' mmpose's")
+    return out, report
+
+
+def convert_checkpoint(state: Dict[str, torch.Tensor], src: str = 'auto',
+                       keep_rpe: bool = None):
+    """Convert an HRFormer or HRNet checkpoint; ``src`` one of
+    :data:`SOURCES` or ``'auto'``.  Returns ``(new_state, report)``."""
+    if src == 'auto':
+        src = detect_source(_strip_module(state))
+    if src == 'hrnet':
+        return convert_hrnet_checkpoint(state)
+    return convert_hrformer_checkpoint(state, src, keep_rpe)

@@ -23,11 +23,27 @@ from hrformer_mm.analysis import count_complexity  # noqa: E402
 from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
 
 
+# mmdet's COCO test scale (1333 x 800), as H x W
+DET_SHAPE = (800, 1333)
+
+
 def default_shape(cfg: Config):
     if cfg.default_scope == 'mmpose':
         w, h = cfg.codec['input_size']
         return h, w
+    if cfg.default_scope == 'mmdet':
+        return DET_SHAPE
     return tuple(cfg.crop_size)
+
+
+def counted_forward(cfg: Config, model, x: torch.Tensor):
+    """What one pass runs, and what it covers.  A detector's RoI head needs
+    compiled mmcv ops (RoIAlign, NMS), so detectors count backbone, neck and
+    RPN head."""
+    if cfg.default_scope == 'mmdet':
+        return (lambda: model.rpn_head(model.extract_feat(x)),
+                'backbone + neck + RPN head')
+    return lambda: model(x, None, mode='tensor'), 'whole model'
 
 
 def config_complexity(config: str, shape=None) -> dict:
@@ -35,8 +51,10 @@ def config_complexity(config: str, shape=None) -> dict:
     model.eval()
     h, w = shape or default_shape(cfg)
     x = torch.zeros(1, 3, h, w)
-    result = count_complexity(model, lambda: model(x, None, mode='tensor'))
-    return dict(config=config, shape=[h, w], **result.as_dict())
+    forward, counted = counted_forward(cfg, model, x)
+    result = count_complexity(model, forward)
+    return dict(config=config, shape=[h, w], counted=counted,
+                **result.as_dict())
 
 
 def main(argv=None):
@@ -49,7 +67,8 @@ def main(argv=None):
     if args.json:
         print(json.dumps(r))
         return
-    print(f"{r['config']}  input {r['shape'][0]}x{r['shape'][1]}")
+    print(f"{r['config']}  input {r['shape'][0]}x{r['shape'][1]}  "
+          f"({r['counted']})")
     print(f"  params            {r['params_m']:.2f} M")
     print(f"  GFLOPs (paper)    {r['gflops_paper']:.2f}   conv/linear MACs "
           'on unpadded tokens, no attention products')

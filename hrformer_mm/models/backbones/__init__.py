@@ -1,3 +1,5 @@
+from .base import MultiResolutionBackbone
 from .hrformer import HRFormer, HRFormerBlock
+from .hrnet import HRNet
 
-__all__ = ['HRFormer', 'HRFormerBlock']
+__all__ = ['HRFormer', 'HRFormerBlock', 'HRNet', 'MultiResolutionBackbone']

@@ -25,22 +25,19 @@ numerically neutral:
 State-dict keys match mmpose's ``HRFormer``, except that the derived
 ``relative_position_index`` buffers are not saved.
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
-from ..layers import (Bottleneck, ConvFFN, HighResolutionModule,
-                      LocalWindowAttention, MultiResolutionFusion,
-                      WindowMultiHeadAttention, apply_transition,
-                      make_res_layer, make_transition)
+from ..layers import ConvFFN, LocalWindowAttention, WindowMultiHeadAttention
+from .base import MultiResolutionBackbone
 
 __all__ = ['HRFormerBlock', 'HRFormer']
 
@@ -88,7 +85,7 @@ class HRFormerBlock(nn.Module):
 
 
 @MODELS.register_module()
-class HRFormer(BaseModule):
+class HRFormer(MultiResolutionBackbone):
     """HRFormer backbone.
 
     Args:
@@ -155,91 +152,50 @@ class HRFormer(BaseModule):
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg: Union[dict, List[dict]] = None):
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
+                         init_cfg)
         unknown = set(upsample_cfg) - set(self.POSE_RELEASE_UPSAMPLE)
         if unknown:
             raise KeyError(f'upsample_cfg: unknown keys {sorted(unknown)}; '
                            f'known: {sorted(self.POSE_RELEASE_UPSAMPLE)}')
         upsample = {**self.POSE_RELEASE_UPSAMPLE, **upsample_cfg}
         self.arch = self._resolve_arch(arch, window_size)
-        out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(4) for i in out_indices):
-            raise ValueError(f'out_indices must be a non-empty subset of '
-                             f'0..3, got {out_indices}')
-        if frozen_stages not in range(-1, 5):
-            raise ValueError(f'frozen_stages must be in -1..4, got '
-                             f'{frozen_stages}')
-        self.in_channels = in_channels
-        self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
         a = self.arch
-
-        # Stem: two 3x3 stride-2 convs to 1/4 resolution.
-        self.conv1 = build_conv_layer(conv_cfg, in_channels, 64, 3, stride=2,
-                                      padding=1, bias=False)
-        self.bn1 = build_norm_layer(norm_cfg, 64)[1]
-        self.conv2 = build_conv_layer(conv_cfg, 64, 64, 3, stride=2,
-                                      padding=1, bias=False)
-        self.bn2 = build_norm_layer(norm_cfg, 64)[1]
-        self.relu = nn.ReLU(inplace=True)
-
         # Stage 1: bottlenecks (2, where HRNet uses 4).
-        self.layer1 = make_res_layer(Bottleneck, 64, a['stage1_channels'],
-                                     a['stage1_blocks'], conv_cfg=conv_cfg,
-                                     norm_cfg=norm_cfg)
-        pre_channels = [a['stage1_channels'] * Bottleneck.expansion]
+        pre_channels = self._build_stem_and_stage1(
+            a['stage1_channels'], a['stage1_blocks'], conv_cfg, norm_cfg)
 
         depths = [n * a['num_blocks'] for n in a['num_modules']]
         dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
-        block_idx = 0
-        for stage, num_modules in enumerate(a['num_modules'], start=2):
-            num_branches = stage
-            channels = list(a['channels'][:num_branches])
-            self.add_module(f'transition{stage - 1}',
-                            make_transition(pre_channels, channels, conv_cfg,
-                                            norm_cfg))
-            modules = []
-            for m in range(num_modules):
-                rates = dpr[block_idx:block_idx + a['num_blocks']]
-                block_idx += a['num_blocks']
-                branches = [
-                    nn.Sequential(*[
-                        HRFormerBlock(
-                            channels[b], a['num_heads'][b],
-                            a['window_size'][b], a['mlp_ratio'][b], rate,
-                            with_rpe=with_rpe, with_pad_mask=with_pad_mask,
-                            norm_cfg=norm_cfg,
-                            transformer_norm_cfg=transformer_norm_cfg,
-                            with_cp=with_cp) for rate in rates
-                    ]) for b in range(num_branches)
-                ]
-                last = stage == 4 and m == num_modules - 1
-                num_outputs = max(out_indices) + 1 if last else num_branches
-                fuse = MultiResolutionFusion(
-                    channels, num_outputs, depthwise=True,
-                    upsample_mode=upsample['mode'],
-                    upsample_by_factor=upsample['by_factor'],
-                    align_corners=upsample['align_corners'],
-                    conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-                modules.append(HighResolutionModule(branches, fuse))
-            self.add_module(f'stage{stage}', nn.Sequential(*modules))
-            pre_channels = channels
-        self.out_channels = tuple(a['channels'][i] for i in out_indices)
+        nb = a['num_blocks']
+        # drop-path rates of each module's blocks, in build order
+        module_rates = iter(dpr[i:i + nb] for i in range(0, len(dpr), nb))
+
+        def transformer_blocks(stage: int,
+                               channels: List[int]) -> List[nn.Module]:
+            rates = next(module_rates)
+            return [
+                nn.Sequential(*[
+                    HRFormerBlock(
+                        channels[b], a['num_heads'][b], a['window_size'][b],
+                        a['mlp_ratio'][b], rate, with_rpe=with_rpe,
+                        with_pad_mask=with_pad_mask, norm_cfg=norm_cfg,
+                        transformer_norm_cfg=transformer_norm_cfg,
+                        with_cp=with_cp) for rate in rates
+                ]) for b in range(stage)
+            ]
+
+        self._build_stages(a['channels'], a['num_modules'], pre_channels,
+                           transformer_blocks, conv_cfg, norm_cfg,
+                           depthwise=True, upsample_mode=upsample['mode'],
+                           upsample_by_factor=upsample['by_factor'],
+                           align_corners=upsample['align_corners'])
         self._freeze_stages()
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict],
                       window_size: int = None) -> dict:
-        if isinstance(arch, str):
-            if arch not in cls.arch_zoo:
-                raise KeyError(f'unknown HRFormer arch "{arch}"; choose from '
-                               f'{sorted(cls.arch_zoo)} or pass a dict')
-            arch = cls.arch_zoo[arch]
-        missing = {'channels', 'num_heads', 'num_modules'} - set(arch)
-        if missing:
-            raise KeyError(f'HRFormer arch dict lacks {sorted(missing)}')
-        a = {**cls.arch_defaults, **arch}
+        a = cls._arch_from_zoo(arch, ('channels', 'num_heads', 'num_modules'))
         if window_size is not None:
             a['window_size'] = window_size
         for key in ('window_size', 'mlp_ratio'):
@@ -252,27 +208,6 @@ class HRFormer(BaseModule):
         if len(a['num_modules']) != 3:
             raise ValueError('arch["num_modules"] needs 3 values (stages 2-4)')
         return a
-
-    def _check_input(self, x: torch.Tensor) -> None:
-        if x.dim() != 4:
-            raise ValueError(f'HRFormer expects a (N, C, H, W) batch, got a '
-                             f'tensor of shape {tuple(x.shape)}')
-        if x.shape[1] != self.in_channels:
-            raise ValueError(
-                f'HRFormer was built for {self.in_channels}-channel input but '
-                f'got {x.shape[1]} channels (shape {tuple(x.shape)}); convert '
-                f'the images (e.g. RGBA -> RGB) or set in_channels')
-
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        self._check_input(x)
-        x = self.relu(self.bn1(self.conv1(x)))
-        x = self.relu(self.bn2(self.conv2(x)))
-        features = [self.layer1(x)]
-        for stage in (2, 3, 4):
-            features = apply_transition(
-                getattr(self, f'transition{stage - 1}'), features)
-            features = getattr(self, f'stage{stage}')(features)
-        return tuple(features[i] for i in self.out_indices)
 
     def init_weights(self) -> None:
         if self.init_cfg is not None:
@@ -298,29 +233,3 @@ class HRFormer(BaseModule):
         """Parameter names that must not decay: the relative bias tables."""
         return [n for n, _ in self.named_parameters()
                 if n.endswith('relative_position_bias_table')]
-
-    def _frozen_modules(self) -> List[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
-        modules = [self.conv1, self.bn1, self.conv2, self.bn2]
-        for i in range(1, self.frozen_stages + 1):
-            modules.append(self.layer1 if i == 1 else
-                           getattr(self, f'stage{i}'))
-            if i < 4:
-                modules.append(getattr(self, f'transition{i}'))
-        return modules
-
-    def _freeze_stages(self) -> None:
-        for m in self._frozen_modules():
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'HRFormer':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

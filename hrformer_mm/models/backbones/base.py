@@ -1,0 +1,178 @@
+"""What every backbone of the HRNet family shares, whatever its blocks.
+
+A stem of two 3x3 stride-2 convs to 1/4 resolution, a stage 1 of
+bottlenecks, then stages 2-4 that each open one more stream through a
+transition and run ``HighResolutionModule`` s.  Subclasses say what a
+branch of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks)
+and how the fusion resamples; the stem, stage 1, transitions, modules,
+output selection, input checks, freezing and ``norm_eval`` live here once.  Attribute names (``conv1``, ``bn1``,
+``layer1``, ``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
+"""
+from typing import Callable, Dict, List, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
+                      apply_transition, make_res_layer, make_transition)
+
+__all__ = ['MultiResolutionBackbone']
+
+STEM_CHANNELS = 64
+
+
+class MultiResolutionBackbone(BaseModule):
+    """Base of the four-stream backbones (stream ``i`` at 1 / 2**(i+2)).
+
+    Args:
+        in_channels: input image channels.
+        out_indices: streams to return (0 = 1/4 resolution), a non-empty
+            subset of 0..3.  The last module fuses only into the streams up
+            to ``max(out_indices)``, so ``(0,)`` is mmpose's
+            ``multiscale_output=False``.
+        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also stage
+            1..n (with their transitions).
+        norm_eval: keep BatchNorm statistics frozen in training.
+    """
+
+    #: named variants (subclasses fill it) and the keys they may leave out
+    arch_zoo: Dict[str, dict] = {}
+    arch_defaults: dict = {}
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        out_indices = tuple(out_indices)
+        if not out_indices or any(i not in range(4) for i in out_indices):
+            raise ValueError(f'out_indices must be a non-empty subset of '
+                             f'0..3, got {out_indices}')
+        if frozen_stages not in range(-1, 5):
+            raise ValueError(f'frozen_stages must be in -1..4, got '
+                             f'{frozen_stages}')
+        self.in_channels = in_channels
+        self.out_indices = out_indices
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+
+    @classmethod
+    def _arch_from_zoo(cls, arch: Union[str, dict],
+                       required: Sequence[str]) -> dict:
+        """``arch`` looked up in :attr:`arch_zoo` (or given as a dict),
+        completed with :attr:`arch_defaults`."""
+        name = cls.__name__
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise KeyError(f'unknown {name} arch "{arch}"; choose from '
+                               f'{sorted(cls.arch_zoo)} or pass a dict')
+            arch = cls.arch_zoo[arch]
+        missing = set(required) - set(arch)
+        if missing:
+            raise KeyError(f'{name} arch dict lacks {sorted(missing)}')
+        return {**cls.arch_defaults, **arch}
+
+    def _build_stem_and_stage1(self, stage1_channels: int, stage1_blocks: int,
+                               conv_cfg: dict, norm_cfg: dict,
+                               with_cp: bool = False) -> List[int]:
+        """Adds ``conv1``/``bn1``/``conv2``/``bn2`` and ``layer1``; returns
+        the channels of stage 1's single stream."""
+        self.conv1 = build_conv_layer(conv_cfg, self.in_channels,
+                                      STEM_CHANNELS, 3, stride=2, padding=1,
+                                      bias=False)
+        self.bn1 = build_norm_layer(norm_cfg, STEM_CHANNELS)[1]
+        self.conv2 = build_conv_layer(conv_cfg, STEM_CHANNELS, STEM_CHANNELS,
+                                      3, stride=2, padding=1, bias=False)
+        self.bn2 = build_norm_layer(norm_cfg, STEM_CHANNELS)[1]
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = make_res_layer(Bottleneck, STEM_CHANNELS,
+                                     stage1_channels, stage1_blocks,
+                                     conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                                     with_cp=with_cp)
+        return [stage1_channels * Bottleneck.expansion]
+
+    def _build_stages(self, channels: Sequence[int],
+                      num_modules: Sequence[int], pre_channels: List[int],
+                      make_branches: Callable[[int, List[int]],
+                                              List[nn.Module]],
+                      conv_cfg: dict, norm_cfg: dict,
+                      **fusion_kwargs) -> None:
+        """Adds ``transition{1,2,3}`` and ``stage{2,3,4}``.
+
+        Stage ``s`` runs ``num_modules[s - 2]`` modules over the first ``s``
+        of ``channels``; each module is the branches
+        ``make_branches(s, stage_channels)`` returns, then a
+        ``MultiResolutionFusion(**fusion_kwargs)``.  The very last fusion
+        stops at the highest stream returned, so ``out_indices=(0,)`` is
+        mmpose's ``multiscale_output=False``.
+        """
+        for stage, n in zip((2, 3, 4), num_modules):
+            stage_channels = list(channels[:stage])
+            self.add_module(f'transition{stage - 1}',
+                            make_transition(pre_channels, stage_channels,
+                                            conv_cfg, norm_cfg))
+            modules = []
+            for m in range(n):
+                branches = make_branches(stage, stage_channels)
+                last = stage == 4 and m == n - 1
+                fuse = MultiResolutionFusion(
+                    stage_channels,
+                    max(self.out_indices) + 1 if last else stage,
+                    conv_cfg=conv_cfg, norm_cfg=norm_cfg, **fusion_kwargs)
+                modules.append(HighResolutionModule(branches, fuse))
+            self.add_module(f'stage{stage}', nn.Sequential(*modules))
+            pre_channels = stage_channels
+        self.out_channels = tuple(channels[i] for i in self.out_indices)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        name = type(self).__name__
+        if x.dim() != 4:
+            raise ValueError(f'{name} expects a (N, C, H, W) batch, got a '
+                             f'tensor of shape {tuple(x.shape)}')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'{name} was built for {self.in_channels}-channel input but '
+                f'got {x.shape[1]} channels (shape {tuple(x.shape)}); convert '
+                f'the images (e.g. RGBA -> RGB) or set in_channels')
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        self._check_input(x)
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.relu(self.bn2(self.conv2(x)))
+        features = [self.layer1(x)]
+        for stage in (2, 3, 4):
+            features = apply_transition(
+                getattr(self, f'transition{stage - 1}'), features)
+            features = getattr(self, f'stage{stage}')(features)
+        return tuple(features[i] for i in self.out_indices)
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        modules = [self.conv1, self.bn1, self.conv2, self.bn2]
+        for i in range(1, self.frozen_stages + 1):
+            modules.append(self.layer1 if i == 1 else
+                           getattr(self, f'stage{i}'))
+            if i < 4:
+                modules.append(getattr(self, f'transition{i}'))
+        return modules
+
+    def _freeze_stages(self) -> None:
+        for m in self._frozen_modules():
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'MultiResolutionBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

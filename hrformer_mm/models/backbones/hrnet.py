@@ -1,0 +1,117 @@
+"""HRNet: Deep High-Resolution Representation Learning.
+
+Sun et al., CVPR 2019 (https://arxiv.org/abs/1902.09212) and Wang et al.,
+TPAMI 2020 / "High-Resolution Representations for Labeling Pixels and
+Regions" (https://arxiv.org/abs/1904.04514).
+
+Four parallel streams at 1/4 .. 1/32 resolution, widths W x (1, 2, 4, 8):
+stage 1 is 4 bottlenecks, stages 2 / 3 / 4 are 1 / 4 / 3 modules of 4
+BasicBlocks per branch, each module ending in the standard fusion (3x3
+stride-2 convs down, 1x1 conv and upsampling up).  How the streams are read
+out (V1 / V2 / V2p) is the job of :class:`~hrformer_mm.models.necks.
+HRNetV2Neck`, not of the backbone.
+
+Same computation as mmpose's ``HRNet`` (``upsample_mode='nearest'``, the
+default, as in the pose and classification releases) and mmseg's ``HRNet``
+(``upsample_mode='bilinear'``); state-dict keys are theirs, so their
+checkpoints load unchanged (mmpose's and mmseg's up paths end in a
+parameter-free ``Upsample`` at index 2, which we replace by resizing to the
+target stream's size, so the indices of the conv and BN still match).
+Unlike both, inputs need not be multiples of 32.
+
+The name ``HRNet`` belongs to mmpose and mmseg: configs say
+``type='hrformer_mm.HRNet'``.
+"""
+from typing import Dict, List, Sequence, Union
+
+import torch.nn as nn
+
+from hrformer_mm.registry import MODELS
+from ..layers import BasicBlock, make_res_layer
+from .base import MultiResolutionBackbone
+
+__all__ = ['HRNet']
+
+
+@MODELS.register_module()
+class HRNet(MultiResolutionBackbone):
+    """HRNet backbone.
+
+    Args:
+        arch: ``'w18'``, ``'w32'``, ``'w48'``, ``'w18-small'`` (mmseg's
+            HRNetV2-W18-Small) or a dict with ``channels`` (4 widths),
+            ``num_modules`` (stages 2-4) and optionally ``num_blocks``
+            (BasicBlocks per branch per module: one number, or one per
+            stage), ``stage1_blocks``, ``stage1_channels``.
+        in_channels: input image channels.
+        upsample_mode: how the fusion upsamples lower streams:
+            ``'nearest'`` (HRNet pose / classification, mmpose) or
+            ``'bilinear'`` (HRNet segmentation, mmseg; align_corners=False).
+        out_indices: streams to return (0 = 1/4 resolution).  With ``(0,)``
+            the last module only fuses into stream 0 (mmpose's
+            ``multiscale_output=False``).
+        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also stage
+            1..n (with their transitions).
+        norm_eval: keep BatchNorm statistics frozen in training.
+        with_cp: gradient checkpointing per residual block.
+    """
+
+    arch_zoo: Dict[str, dict] = {
+        'w18-small': dict(channels=(18, 36, 72, 144), num_modules=(1, 3, 2),
+                          num_blocks=2, stage1_blocks=2),
+        'w18': dict(channels=(18, 36, 72, 144), num_modules=(1, 4, 3)),
+        'w32': dict(channels=(32, 64, 128, 256), num_modules=(1, 4, 3)),
+        'w48': dict(channels=(48, 96, 192, 384), num_modules=(1, 4, 3)),
+    }
+    arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'w32',
+                 in_channels: int = 3,
+                 upsample_mode: str = 'nearest',
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 init_cfg: Union[dict, List[dict]] = [
+                     dict(type='Kaiming', layer='Conv2d'),
+                     dict(type='Constant', val=1,
+                          layer=['_BatchNorm', 'GroupNorm'])
+                 ]):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
+                         init_cfg)
+        if upsample_mode not in ('nearest', 'bilinear'):
+            raise ValueError(f"upsample_mode must be 'nearest' or "
+                             f"'bilinear', got {upsample_mode!r}")
+        self.arch = a = self._resolve_arch(arch)
+        pre_channels = self._build_stem_and_stage1(
+            a['stage1_channels'], a['stage1_blocks'], conv_cfg, norm_cfg,
+            with_cp)
+
+        def basic_blocks(stage: int, channels: List[int]) -> List[nn.Module]:
+            return [
+                make_res_layer(BasicBlock, c, c, a['num_blocks'][stage - 2],
+                               conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                               with_cp=with_cp) for c in channels
+            ]
+
+        self._build_stages(a['channels'], a['num_modules'], pre_channels,
+                           basic_blocks, conv_cfg, norm_cfg, depthwise=False,
+                           upsample_mode=upsample_mode)
+        self._freeze_stages()
+
+    @classmethod
+    def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        a = cls._arch_from_zoo(arch, ('channels', 'num_modules'))
+        if not isinstance(a['num_blocks'], (list, tuple)):
+            a['num_blocks'] = (a['num_blocks'], ) * 3
+        if len(a['channels']) != 4:
+            raise ValueError(f'arch["channels"] needs 4 values (one per '
+                             f'stream), got {a["channels"]}')
+        for key in ('num_modules', 'num_blocks'):
+            if len(a[key]) != 3:
+                raise ValueError(f'arch["{key}"] needs 3 values (stages '
+                                 f'2-4), got {a[key]}')
+        return a
