@@ -102,5 +102,7 @@ def test_hrformer_b_ocr_gives_150_class_logits():
     # OCR predicts at 1/4 resolution; the segmentor upsamples in predict()
     assert tuple(out.shape) == (1, 150, 32, 32)
     assert cfg.model.decode_head[0].in_channels == [78, 156, 312, 624]
-    assert cfg.model.decode_head[0].channels == 1170
+    # the reference segmentation release's auxiliary head: 3x3 conv to 512
+    assert cfg.model.decode_head[0].channels == 512
+    assert cfg.model.decode_head[0].kernel_size == 3
     assert cfg.crop_size == (520, 520)

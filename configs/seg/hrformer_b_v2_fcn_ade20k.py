@@ -16,6 +16,9 @@ model = dict(
         type='hrformer_mm.HRFormer',
         arch='base',
         drop_path_rate=0.2,
+        # the reference segmentation release's fusion, as in every HRFormer
+        # segmentation config (see _base_/models/hrformer_ocr.py)
+        upsample_cfg=dict(mode='nearest', by_factor=True, align_corners=True),
         norm_cfg=dict(type='SyncBN', requires_grad=True),
         init_cfg=dict(
             type='Pretrained',
