@@ -1,7 +1,10 @@
-"""Convert an HRFormer checkpoint into hrformer_mm's key scheme.
+"""Convert an HRFormer or HRViT checkpoint into hrformer_mm's key scheme.
 
-    python tools/convert_checkpoint.py --src {official,mmpose,auto} IN OUT
-        [--keep-rpe] [--config CONFIG]
+    python tools/convert_checkpoint.py --src {official,mmpose,hrvit,auto} IN
+        OUT [--keep-rpe] [--config CONFIG]
+
+``hrvit``: a checkpoint of the public HRViT code (facebookresearch/HRViT),
+detected by ``auto``.
 
 Prints what was renamed, merged and dropped.  With ``--config`` it also
 builds that config's model, loads the converted weights and reports missing
@@ -17,7 +20,8 @@ import torch  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
 from hrformer_mm.engine.checks import load_state_dict_from_file  # noqa: E402
-from hrformer_mm.models.convert import convert_hrformer_checkpoint  # noqa
+from hrformer_mm.models.convert import (  # noqa: E402
+    convert_hrformer_checkpoint, convert_hrvit_checkpoint, is_hrvit_reference)
 
 
 def check_against_config(config: str, state: dict, with_rpe: bool) -> int:
@@ -25,7 +29,8 @@ def check_against_config(config: str, state: dict, with_rpe: bool) -> int:
 
     from hrformer_mm.engine.launch import build_model_from_config
     cfg = Config.fromfile(config)
-    cfg.model.backbone.with_rpe = with_rpe
+    if cfg.model.backbone.type.endswith('HRFormer'):
+        cfg.model.backbone.with_rpe = with_rpe
     _, model = build_model_from_config(cfg)
     result = model.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys
@@ -44,7 +49,7 @@ def main(argv=None):
     p.add_argument('src_ckpt', metavar='IN')
     p.add_argument('dst_ckpt', metavar='OUT')
     p.add_argument('--src', default='auto',
-                   choices=['official', 'mmpose', 'auto'])
+                   choices=['official', 'mmpose', 'hrvit', 'auto'])
     p.add_argument('--keep-rpe', action='store_true',
                    help='keep the relative position bias tables of a '
                    'reference pose checkpoint (they were never trained)')
@@ -52,8 +57,12 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     state = load_state_dict_from_file(args.src_ckpt)
-    new, report = convert_hrformer_checkpoint(
-        state, args.src, keep_rpe=True if args.keep_rpe else None)
+    if args.src == 'hrvit' or (args.src == 'auto'
+                               and is_hrvit_reference(state)):
+        new, report = convert_hrvit_checkpoint(state)
+    else:
+        new, report = convert_hrformer_checkpoint(
+            state, args.src, keep_rpe=True if args.keep_rpe else None)
     print(report.summary())
     torch.save(dict(state_dict=new,
                     meta=dict(hrformer_mm=dict(source=report.source,

@@ -1,3 +1,4 @@
 from .hrformer import HRFormer, HRFormerBlock
+from .hrvit import HRViT, HRViTBlock
 
-__all__ = ['HRFormer', 'HRFormerBlock']
+__all__ = ['HRFormer', 'HRFormerBlock', 'HRViT', 'HRViTBlock']

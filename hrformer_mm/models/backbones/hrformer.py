@@ -27,11 +27,11 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
+from .base import MultiResolutionBackbone
 from ..layers import (Bottleneck, ConvFFN, HighResolutionModule,
                       LocalWindowAttention, MultiResolutionFusion,
                       WindowMultiHeadAttention, apply_transition,
@@ -83,7 +83,7 @@ class HRFormerBlock(nn.Module):
 
 
 @MODELS.register_module()
-class HRFormer(BaseModule):
+class HRFormer(MultiResolutionBackbone):
     """HRFormer backbone.
 
     Args:
@@ -225,16 +225,6 @@ class HRFormer(BaseModule):
             raise ValueError('arch["num_modules"] needs 3 values (stages 2-4)')
         return a
 
-    def _check_input(self, x: torch.Tensor) -> None:
-        if x.dim() != 4:
-            raise ValueError(f'HRFormer expects a (N, C, H, W) batch, got a '
-                             f'tensor of shape {tuple(x.shape)}')
-        if x.shape[1] != self.in_channels:
-            raise ValueError(
-                f'HRFormer was built for {self.in_channels}-channel input but '
-                f'got {x.shape[1]} channels (shape {tuple(x.shape)}); convert '
-                f'the images (e.g. RGBA -> RGB) or set in_channels')
-
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         self._check_input(x)
         x = self.relu(self.bn1(self.conv1(x)))
@@ -281,18 +271,3 @@ class HRFormer(BaseModule):
             if i < 4:
                 modules.append(getattr(self, f'transition{i}'))
         return modules
-
-    def _freeze_stages(self) -> None:
-        for m in self._frozen_modules():
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'HRFormer':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
