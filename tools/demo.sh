@@ -9,7 +9,16 @@
 #      mask overlays, plot the training curves, and evaluate the untrained
 #      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
+#
+# `bash tools/demo.sh --family hrvit` instead trains, tests and evaluates
+# untrained the HRViT-b1 + SegFormer-head segmentation demo (same data and
+# budget as the HRFormer-T + OCR one), under work_dirs/demo/hrvit_*.
 set -euo pipefail
+family=hrformer
+if [[ "${1:-}" == --family ]]; then
+  family=$2
+  shift 2
+fi
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 bash tools/setup_env.sh
@@ -18,6 +27,25 @@ OUT=work_dirs/demo
 t0=$SECONDS
 
 $PY tools/generate_demo_data.py --out data/demo --if-stale
+
+if [[ $family == hrvit ]]; then
+  cfg=configs/seg/hrvit_demo_ade20k.py
+  $PY tools/train.py $cfg --work-dir $OUT/hrvit_seg "$@"
+  $PY tools/test.py $cfg "$(cat $OUT/hrvit_seg/last_checkpoint)" \
+    --work-dir $OUT/hrvit_seg_test 2>&1 | tee $OUT/hrvit_seg_test.log
+  $PY tools/test.py $cfg none --work-dir $OUT/hrvit_seg_untrained \
+    > $OUT/hrvit_seg_untrained.log 2>&1
+  echo "HRViT demo finished in $((SECONDS - t0)) s (setup excluded)."
+  for run in hrvit_seg_test hrvit_seg_untrained; do
+    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
+print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
+      $OUT/$run/metrics.json
+  done
+  exit 0
+elif [[ $family != hrformer ]]; then
+  echo "unknown --family $family (hrformer or hrvit)" >&2
+  exit 2
+fi
 
 $PY tools/train.py configs/pose/hrformer_demo_coco.py --work-dir $OUT/pose "$@"
 $PY tools/train.py configs/seg/hrformer_demo_ade20k.py --work-dir $OUT/seg "$@"
