@@ -28,7 +28,6 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
 from .base import MultiResolutionBackbone
@@ -136,17 +135,8 @@ class HRFormer(MultiResolutionBackbone):
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = self._resolve_arch(arch, window_size)
-        out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(4) for i in out_indices):
-            raise ValueError(f'out_indices must be a non-empty subset of '
-                             f'0..3, got {out_indices}')
-        if frozen_stages not in range(-1, 5):
-            raise ValueError(f'frozen_stages must be in -1..4, got '
-                             f'{frozen_stages}')
-        self.in_channels = in_channels
-        self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
+        self._set_options(in_channels, out_indices, 4, frozen_stages, 4,
+                          norm_eval)
         a = self.arch
 
         # Stem: two 3x3 stride-2 convs to 1/4 resolution.
@@ -240,20 +230,9 @@ class HRFormer(MultiResolutionBackbone):
         if self.init_cfg is not None:
             super().init_weights()
             return
+        self._default_init(conv_init=True)
         for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
+            if isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
                 trunc_normal_(m.relative_position_bias_table, std=.02)
 
     def no_weight_decay(self) -> List[str]:

@@ -45,8 +45,6 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
-from mmengine.model.weight_init import trunc_normal_
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
 from .base import MultiResolutionBackbone
@@ -181,20 +179,10 @@ class HRViT(MultiResolutionBackbone):
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = a = self._resolve_arch(arch)
-        num_streams = len(a['channels'])
-        out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(num_streams)
-                                  for i in out_indices):
-            raise ValueError(f'out_indices must be a non-empty subset of '
-                             f'0..{num_streams - 1}, got {out_indices}')
         num_modules = len(a['blocks'])
-        if frozen_stages not in range(-1, num_modules + 1):
-            raise ValueError(f'frozen_stages must be in -1..{num_modules}, '
-                             f'got {frozen_stages}')
-        self.in_channels = in_channels
-        self.out_indices = out_indices
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
+        self._set_options(in_channels, out_indices, len(a['channels']),
+                          frozen_stages, num_modules, norm_eval)
+        out_indices = self.out_indices
 
         self.stem = ConvStem(in_channels, a['stem_channels'], bias=True,
                              norm_cfg=norm_cfg)
@@ -265,17 +253,9 @@ class HRViT(MultiResolutionBackbone):
         if self.init_cfg is not None:
             super().init_weights()
             return
-        # as the reference: linears truncated normal, norms to identity,
-        # convs left at PyTorch's default; then the attention output norms
-        # back to zero
-        for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        # as the reference: convs keep PyTorch's default; then the attention
+        # output norms back to zero
+        self._default_init(conv_init=False)
         for m in self.modules():
             if isinstance(m, CrossShapedStripeAttention):
                 m.init_weights()
