@@ -52,11 +52,11 @@ def test_config_trains_a_step_at_a_size_not_divisible_by_32(path):
 @pytest.mark.parametrize('variant,head,paper_m,ours_m', [
     ('b1', 'segformer', 8.2, 8.18), ('b2', 'segformer', 20.8, 20.81),
     ('b3', 'segformer', 28.7, 28.72), ('b1', 'upernet', 35.9, 35.95),
-    ('b2', 'upernet', 49.7, 49.70), ('b3', 'upernet', 55.4, 55.84)
+    ('b2', 'upernet', 49.7, 49.70), ('b3', 'upernet', 55.4, 55.82)
 ])
 def test_ade20k_models_match_the_paper_parameters_within_3_percent(
         variant, head, paper_m, ours_m):
-    # b3 + UPerNet counts to 55.84M against the paper's 55.4M (0.8%)
+    # b3 + UPerNet counts to 55.82M against the paper's 55.4M (0.8%)
     _, model = build_model_from_config(
         osp.join(ROOT, f'configs/seg/hrvit_{variant}_{head}_ade20k.py'))
     assert round(_params_m(model), 2) == ours_m
