@@ -7,14 +7,15 @@ _base_ = ['./hrformer_demo_ade20k.py']
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
+    _delete_=True,
+    type='EncoderDecoder',
+    data_preprocessor=_base_.model.data_preprocessor,
     backbone=dict(
-        _delete_=True,
         type='hrformer_mm.HRViT',
         arch='b1',
         drop_path_rate=0.0,
         norm_cfg=norm_cfg),
     decode_head=dict(
-        _delete_=True,
         type='hrformer_mm.SegFormerMLPHead',
         in_channels=[32, 64, 128, 256],
         in_index=[0, 1, 2, 3],
@@ -24,4 +25,6 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                         loss_weight=1.0)))
+                         loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
