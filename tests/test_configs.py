@@ -37,7 +37,7 @@ def test_there_are_pose_and_seg_configs():
 def test_config_builds_and_runs_forward(path):
     cfg, model = build(path)
     assert cfg.custom_imports['imports'] == ['hrformer_mm']
-    assert cfg.model.backbone.type == 'hrformer_mm.HRFormer'
+    assert cfg.model.backbone.type.startswith('hrformer_mm.')
     with torch.no_grad():
         if cfg.default_scope == 'mmpose':
             w, h = cfg.codec['input_size']

@@ -1,10 +1,15 @@
-"""Convert an HRFormer or HRNet checkpoint into hrformer_mm's key scheme.
+"""Convert an HRFormer, HRNet or HRViT checkpoint into hrformer_mm's key
+scheme.
 
-    python tools/convert_checkpoint.py --src {official,mmpose,hrnet,auto} IN
-        OUT [--keep-rpe] [--config CONFIG]
+    python tools/convert_checkpoint.py --src {official,mmpose,hrnet,hrvit,auto}
+        IN OUT [--keep-rpe] [--config CONFIG]
 
+``official``: the reference HRFormer release (pose, segmentation or ImageNet
+models, told apart by their heads); ``mmpose``: mmpose's HRFormer;
 ``hrnet``: mmpose's, mmseg's or mmdet's HRNet (or the reference ImageNet
-release); its keys are already ours, so only the classifier is dropped.
+release), whose keys are already ours, so only the classifier is dropped;
+``hrvit``: a checkpoint of the public HRViT code (facebookresearch/HRViT).
+``auto`` (the default) detects the source.
 
 Prints what was renamed, merged and dropped.  With ``--config`` it also
 builds that config's model, loads the converted weights and reports missing

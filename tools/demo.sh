@@ -10,19 +10,23 @@
 #      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
 #
-#   bash tools/demo.sh --family hrnet [TRAIN ARGS]
-# instead trains the HRNetV2 landmark demo (configs/pose/hrnetv2_demo_wflw.py)
-# on the synthetic WFLW-format faces and prints its NME before and after
-# training (work_dirs/demo/face*).
+#   bash tools/demo.sh --family hrnet|hrvit [TRAIN ARGS]
+# instead trains one other family's demo, tests it and evaluates it
+# untrained as a baseline:
+#   hrnet: the HRNetV2 landmark demo (configs/pose/hrnetv2_demo_wflw.py) on
+#          the synthetic WFLW-format faces, NME (work_dirs/demo/face*);
+#   hrvit: HRViT-b1 + SegFormer head (configs/seg/hrvit_demo_ade20k.py),
+#          same data and budget as the HRFormer-T + OCR demo, mIoU
+#          (work_dirs/demo/hrvit_seg*).
 set -euo pipefail
 FAMILY=hrformer
 if [[ "${1:-}" == "--family" ]]; then
-  FAMILY="${2:?--family needs hrformer or hrnet}"
+  FAMILY="${2:?--family needs hrformer, hrnet or hrvit}"
   shift 2
 fi
 case "$FAMILY" in
-  hrformer|hrnet) ;;
-  *) echo "unknown --family $FAMILY (hrformer or hrnet)" >&2; exit 2 ;;
+  hrformer|hrnet|hrvit) ;;
+  *) echo "unknown --family $FAMILY (hrformer, hrnet or hrvit)" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -33,17 +37,28 @@ t0=$SECONDS
 
 $PY tools/generate_demo_data.py --out data/demo --if-stale
 
-if [[ "$FAMILY" == hrnet ]]; then
-  CFG=configs/pose/hrnetv2_demo_wflw.py
-  $PY tools/train.py $CFG --work-dir $OUT/face "$@"
-  $PY tools/test.py $CFG "$(cat $OUT/face/last_checkpoint)" \
-    --work-dir $OUT/face_test 2>&1 | tee $OUT/face_test.log
-  $PY tools/test.py $CFG none --work-dir $OUT/face_untrained \
-    > $OUT/face_untrained.log 2>&1
+# One other family: train, test the last checkpoint, test untrained.
+other_family() {  # CONFIG NAME
+  $PY tools/train.py "$1" --work-dir "$OUT/$2" "${@:3}"
+  $PY tools/test.py "$1" "$(cat "$OUT/$2/last_checkpoint")" \
+    --work-dir "$OUT/$2_test" 2>&1 | tee "$OUT/$2_test.log"
+  $PY tools/test.py "$1" none --work-dir "$OUT/$2_untrained" \
+    > "$OUT/$2_untrained.log" 2>&1
   echo
   echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
+}
+if [[ "$FAMILY" == hrnet ]]; then
+  other_family configs/pose/hrnetv2_demo_wflw.py face "$@"
   echo "NME untrained: $(grep -o 'NME: [0-9.]*' $OUT/face_untrained.log | tail -1)"
   echo "NME trained:   $(grep -o 'NME: [0-9.]*' $OUT/face_test.log | tail -1)"
+  exit 0
+elif [[ "$FAMILY" == hrvit ]]; then
+  other_family configs/seg/hrvit_demo_ade20k.py hrvit_seg "$@"
+  for run in hrvit_seg_test hrvit_seg_untrained; do
+    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
+print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
+      $OUT/$run/metrics.json
+  done
   exit 0
 fi
 

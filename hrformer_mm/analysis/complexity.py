@@ -11,6 +11,11 @@ Both are counted here, and every output says which is which:
 * ``complete``: conv + linear MACs as executed (padded windows) plus the two
   attention products.
 
+Other attention modules (HRViT's stripe attention) describe their own
+matrix products through an ``attention_macs(x)`` method, which this counter
+calls on each module input: ``complete`` adds them, ``paper`` does not (its
+projections already act on unpadded tokens).
+
 Counting uses forward hooks, so it also covers heads from mmpose / mmseg.
 Element-wise work (norms, activations, softmax, resizing) is counted in
 neither, as in the papers and in mmengine / fvcore.  (mmengine's
@@ -74,6 +79,9 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
         bw, n, c = inputs[0].shape
         totals['complete'] += 2 * bw * n * n * c  # q @ k^T and attn @ v
 
+    def declared_attention_hook(m, inputs, out):
+        totals['complete'] += m.attention_macs(inputs[0])
+
     handles = []
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
@@ -84,6 +92,8 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
             handles.append(m.register_forward_pre_hook(window_pre_hook))
         elif isinstance(m, WindowMultiHeadAttention):
             handles.append(m.register_forward_hook(attention_hook))
+        elif callable(getattr(m, 'attention_macs', None)):
+            handles.append(m.register_forward_hook(declared_attention_hook))
     try:
         with torch.no_grad():
             forward()

@@ -45,9 +45,10 @@ import torch
 
 __all__ = ['ConversionReport', 'convert_checkpoint',
            'convert_hrformer_checkpoint', 'convert_hrnet_checkpoint',
-           'detect_source', 'reference_release', 'SOURCES']
+           'convert_hrvit_checkpoint', 'detect_source', 'is_hrvit_reference',
+           'reference_release', 'SOURCES']
 
-SOURCES = ('official', 'mmpose', 'hrnet')
+SOURCES = ('official', 'mmpose', 'hrnet', 'hrvit')
 
 # Keys only the ImageNet classification models have.
 _CLS_ONLY = re.compile(
@@ -132,7 +133,10 @@ class ConversionReport:
 def detect_source(state: Dict[str, torch.Tensor]) -> str:
     """'official' for the reference HRFormer release's key scheme, 'mmpose'
     for mmpose's HRFormer (which this package shares), 'hrnet' for an HRNet
-    (mmpose's, mmseg's, mmdet's or the reference release)."""
+    (mmpose's, mmseg's, mmdet's or the reference release), 'hrvit' for the
+    public HRViT code's."""
+    if is_hrvit_reference(state):
+        return 'hrvit'
     if any(_QKV.match(k) or '.attn.attn.out_proj.' in k for k in state):
         return 'official'
     if any(_HRNET_BRANCH.search(k) for k in state):
@@ -256,6 +260,79 @@ def convert_hrformer_checkpoint(state: Dict[str, torch.Tensor],
     return out, report
 
 
+# HRViT: the public code (facebookresearch/HRViT) keeps fusions and stages
+# alternating in one ``features`` Sequential; ours pairs them per module.
+_HRVIT_FEATURES = re.compile(r'^(.*?)features\.(\d+)\.(.*)$')
+_HRVIT_STAGE = [
+    (re.compile(r'^patch_embed\.(\d+)\.proj\.0\.'),
+     r'branches.\1.patch_embed.pwconv.'),
+    (re.compile(r'^patch_embed\.(\d+)\.proj\.1\.'),
+     r'branches.\1.patch_embed.dwconv.'),
+    (re.compile(r'^patch_embed\.(\d+)\.norm\.'),
+     r'branches.\1.patch_embed.norm.'),
+    (re.compile(r'^branches\.(\d+)\.(\d+)\.'), r'branches.\1.blocks.\2.'),
+    (re.compile(r'^norm\.(\d+)\.'), r'branches.\1.norm.'),
+]
+_HRVIT_BLOCK = {
+    '.attn_norm.': '.norm1.', '.ffn_norm.': '.norm2.',
+    '.attn.to_qkv.': '.attn.qv.', '.attn.to_out.0.': '.attn.proj.',
+    '.attn.attn_bn.': '.attn.norm.',
+    '.attn.parallel_conv.1.': '.attn.value_conv.',
+    '.ffn.conv.conv_3.': '.ffn.dwconv3.', '.ffn.conv.conv_5.': '.ffn.dwconv5.',
+}
+
+
+def is_hrvit_reference(state: Dict[str, torch.Tensor]) -> bool:
+    """True for a state dict in the public HRViT code's key scheme."""
+    return any(_HRVIT_FEATURES.match(k) and '.attn.to_qkv.' in k
+               for k in state)
+
+
+def convert_hrvit_checkpoint(state: Dict[str, torch.Tensor]):
+    """Convert a checkpoint of the public HRViT code (backbone alone, the
+    ImageNet model or an mmseg 0.x segmentation model) into the key scheme
+    of :class:`~hrformer_mm.models.backbones.HRViT`.
+
+    Module 2m of ``features`` is the fusion of our ``stages.m``, module
+    2m + 1 its branches; block, patch-embedding and attention sub-module
+    names change as in ``_HRVIT_BLOCK``.  The ImageNet classifier (``head.*``)
+    is dropped; stem and decode-head keys are kept.
+
+    Returns:
+        ``(new_state, report)``.
+    """
+    state = _strip_module(state)
+    report = ConversionReport(source='hrvit')
+    out = {}
+    for key, value in state.items():
+        if key.startswith('head.'):
+            report.drop('ImageNet classification head', key)
+            continue
+        new = key
+        m = _HRVIT_FEATURES.match(key)
+        if m:
+            prefix, index, rest = m.group(1), int(m.group(2)), m.group(3)
+            stage = f'{prefix}stages.{index // 2}.'
+            if index % 2 == 0:
+                if not rest.startswith('blocks.'):
+                    raise KeyError(f'unexpected fusion key {key}')
+                new = stage + 'fusion.' + rest[len('blocks.'):]
+            else:
+                for pattern, repl in _HRVIT_STAGE:
+                    rest, n = pattern.subn(repl, rest)
+                    if n:
+                        break
+                else:
+                    raise KeyError(f'unexpected stage key {key}')
+                for old, repl in _HRVIT_BLOCK.items():
+                    rest = rest.replace(old, repl)
+                new = stage + rest
+        if new != key:
+            report.renamed += 1
+        out[new] = value
+    return out, report
+
+
 def _count_kept(state: Dict[str, torch.Tensor],
                 report: ConversionReport) -> None:
     for key in state:
@@ -296,10 +373,12 @@ def convert_hrnet_checkpoint(state: Dict[str, torch.Tensor]):
 
 def convert_checkpoint(state: Dict[str, torch.Tensor], src: str = 'auto',
                        keep_rpe: bool = None):
-    """Convert an HRFormer or HRNet checkpoint; ``src`` one of
+    """Convert an HRFormer, HRNet or HRViT checkpoint; ``src`` one of
     :data:`SOURCES` or ``'auto'``.  Returns ``(new_state, report)``."""
     if src == 'auto':
         src = detect_source(_strip_module(state))
     if src == 'hrnet':
         return convert_hrnet_checkpoint(state)
+    if src == 'hrvit':
+        return convert_hrvit_checkpoint(state)
     return convert_hrformer_checkpoint(state, src, keep_rpe)

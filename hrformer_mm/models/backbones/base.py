@@ -1,12 +1,16 @@
-"""What every backbone of the HRNet family shares, whatever its blocks.
+"""The shared plumbing of this package's multi-resolution backbones.
 
-A stem of two 3x3 stride-2 convs to 1/4 resolution, a stage 1 of
-bottlenecks, then stages 2-4 that each open one more stream through a
-transition and run ``HighResolutionModule`` s.  Subclasses say what a
-branch of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks)
-and how the fusion resamples; the stem, stage 1, transitions, modules,
-output selection, input checks, freezing and ``norm_eval`` live here once.  Attribute names (``conv1``, ``bn1``,
-``layer1``, ``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
+:class:`MultiResolutionBackbone` is what every one of them does the same way
+(HRFormer, HRNet, HRViT): option checks, input checks, default
+initialisation, arch-zoo lookup, ``frozen_stages`` and ``norm_eval``.
+
+:class:`HRNetLayoutBackbone` adds HRNet's layout, which HRFormer shares and
+HRViT does not: a stem of two 3x3 stride-2 convs to 1/4 resolution, a stage 1
+of bottlenecks, then stages 2-4 that each open one more stream through a
+transition and run ``HighResolutionModule`` s.  Subclasses say what a branch
+of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks) and how
+the fusion resamples.  Attribute names (``conv1``, ``bn1``, ``layer1``,
+``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
 """
 from typing import Callable, Dict, List, Sequence, Tuple, Union
 
@@ -14,48 +18,46 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
                       apply_transition, make_res_layer, make_transition)
 
-__all__ = ['MultiResolutionBackbone']
+__all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone']
 
 STEM_CHANNELS = 64
 
 
 class MultiResolutionBackbone(BaseModule):
-    """Base of the four-stream backbones (stream ``i`` at 1 / 2**(i+2)).
+    """What every multi-resolution backbone of this package does the same
+    way: option checks, input checks, default initialisation, arch-zoo
+    lookup, ``frozen_stages`` and ``norm_eval``.
 
-    Args:
-        in_channels: input image channels.
-        out_indices: streams to return (0 = 1/4 resolution), a non-empty
-            subset of 0..3.  The last module fuses only into the streams up
-            to ``max(out_indices)``, so ``(0,)`` is mmpose's
-            ``multiscale_output=False``.
-        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also stage
-            1..n (with their transitions).
-        norm_eval: keep BatchNorm statistics frozen in training.
+    Subclasses call :meth:`_set_options` and list what ``frozen_stages``
+    freezes in :meth:`_frozen_modules`.
     """
 
     #: named variants (subclasses fill it) and the keys they may leave out
     arch_zoo: Dict[str, dict] = {}
     arch_defaults: dict = {}
 
-    def __init__(self,
-                 in_channels: int = 3,
-                 out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
+    in_channels: int
+    out_indices: tuple
+    frozen_stages: int
+    norm_eval: bool
+
+    def _set_options(self, in_channels: int, out_indices: Sequence[int],
+                     num_streams: int, frozen_stages: int, num_stages: int,
+                     norm_eval: bool) -> None:
         out_indices = tuple(out_indices)
-        if not out_indices or any(i not in range(4) for i in out_indices):
+        if not out_indices or any(i not in range(num_streams)
+                                  for i in out_indices):
             raise ValueError(f'out_indices must be a non-empty subset of '
-                             f'0..3, got {out_indices}')
-        if frozen_stages not in range(-1, 5):
-            raise ValueError(f'frozen_stages must be in -1..4, got '
-                             f'{frozen_stages}')
+                             f'0..{num_streams - 1}, got {out_indices}')
+        if frozen_stages not in range(-1, num_stages + 1):
+            raise ValueError(f'frozen_stages must be in -1..{num_stages}, '
+                             f'got {frozen_stages}')
         self.in_channels = in_channels
         self.out_indices = out_indices
         self.frozen_stages = frozen_stages
@@ -76,6 +78,77 @@ class MultiResolutionBackbone(BaseModule):
         if missing:
             raise KeyError(f'{name} arch dict lacks {sorted(missing)}')
         return {**cls.arch_defaults, **arch}
+
+    def _default_init(self, conv_init: bool = True) -> None:
+        """Linears truncated normal (std 0.02), norms to identity, convs
+        Kaiming (fan out) unless ``conv_init`` is off; biases zero."""
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Conv2d) and conv_init:
+                nn.init.kaiming_normal_(m.weight, mode='fan_out',
+                                        nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        name = type(self).__name__
+        if x.dim() != 4:
+            raise ValueError(f'{name} expects a (N, C, H, W) batch, got a '
+                             f'tensor of shape {tuple(x.shape)}')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'{name} was built for {self.in_channels}-channel input but '
+                f'got {x.shape[1]} channels (shape {tuple(x.shape)}); convert '
+                f'the images (e.g. RGBA -> RGB) or set in_channels')
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        raise NotImplementedError
+
+    def _freeze_stages(self) -> None:
+        for m in self._frozen_modules():
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'MultiResolutionBackbone':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+
+class HRNetLayoutBackbone(MultiResolutionBackbone):
+    """Base of the HRNet-layout backbones (stream ``i`` at 1 / 2**(i+2)).
+
+    Args:
+        in_channels: input image channels.
+        out_indices: streams to return (0 = 1/4 resolution), a non-empty
+            subset of 0..3.  The last module fuses only into the streams up
+            to ``max(out_indices)``, so ``(0,)`` is mmpose's
+            ``multiscale_output=False``.
+        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also stage
+            1..n (with their transitions).
+        norm_eval: keep BatchNorm statistics frozen in training.
+    """
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self._set_options(in_channels, out_indices, 4, frozen_stages, 4,
+                          norm_eval)
 
     def _build_stem_and_stage1(self, stage1_channels: int, stage1_blocks: int,
                                conv_cfg: dict, norm_cfg: dict,
@@ -129,17 +202,6 @@ class MultiResolutionBackbone(BaseModule):
             pre_channels = stage_channels
         self.out_channels = tuple(channels[i] for i in self.out_indices)
 
-    def _check_input(self, x: torch.Tensor) -> None:
-        name = type(self).__name__
-        if x.dim() != 4:
-            raise ValueError(f'{name} expects a (N, C, H, W) batch, got a '
-                             f'tensor of shape {tuple(x.shape)}')
-        if x.shape[1] != self.in_channels:
-            raise ValueError(
-                f'{name} was built for {self.in_channels}-channel input but '
-                f'got {x.shape[1]} channels (shape {tuple(x.shape)}); convert '
-                f'the images (e.g. RGBA -> RGB) or set in_channels')
-
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         self._check_input(x)
         x = self.relu(self.bn1(self.conv1(x)))
@@ -162,17 +224,3 @@ class MultiResolutionBackbone(BaseModule):
                 modules.append(getattr(self, f'transition{i}'))
         return modules
 
-    def _freeze_stages(self) -> None:
-        for m in self._frozen_modules():
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'MultiResolutionBackbone':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

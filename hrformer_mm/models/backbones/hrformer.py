@@ -33,11 +33,10 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrformer_mm.registry import MODELS
 from ..layers import ConvFFN, LocalWindowAttention, WindowMultiHeadAttention
-from .base import MultiResolutionBackbone
+from .base import HRNetLayoutBackbone
 
 __all__ = ['HRFormerBlock', 'HRFormer']
 
@@ -85,7 +84,7 @@ class HRFormerBlock(nn.Module):
 
 
 @MODELS.register_module()
-class HRFormer(MultiResolutionBackbone):
+class HRFormer(HRNetLayoutBackbone):
     """HRFormer backbone.
 
     Args:
@@ -213,20 +212,9 @@ class HRFormer(MultiResolutionBackbone):
         if self.init_cfg is not None:
             super().init_weights()
             return
+        self._default_init(conv_init=True)
         for m in self.modules():
-            if isinstance(m, nn.Linear):
-                trunc_normal_(m.weight, std=.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
+            if isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
                 trunc_normal_(m.relative_position_bias_table, std=.02)
 
     def no_weight_decay(self) -> List[str]:

@@ -28,13 +28,13 @@ import torch.nn as nn
 
 from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, make_res_layer
-from .base import MultiResolutionBackbone
+from .base import HRNetLayoutBackbone
 
 __all__ = ['HRNet']
 
 
 @MODELS.register_module()
-class HRNet(MultiResolutionBackbone):
+class HRNet(HRNetLayoutBackbone):
     """HRNet backbone.
 
     Args:

@@ -1,7 +1,14 @@
 from .conv_ffn import ConvFFN
 from .fusion import (HighResolutionModule, MultiResolutionFusion,
                      apply_transition, make_transition)
+from .mix_cfn import MixCFN
+from .patch_embed import ConvStem, EfficientPatchEmbed
 from .resnet_blocks import BasicBlock, Bottleneck, make_res_layer
+from .shortcut import DiversityEnhancedShortcut, des_factors
+from .stripe_attention import (CrossShapedStripeAttention,
+                               horizontal_stripe_attention,
+                               stripe_padding_mask, stripe_partition,
+                               stripe_reverse)
 from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
                                centred_window_padding, padding_attention_mask,
                                relative_position_index, window_partition,
@@ -12,5 +19,8 @@ __all__ = [
     'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
     'centred_window_padding', 'padding_attention_mask',
-    'relative_position_index', 'window_partition', 'window_reverse'
+    'relative_position_index', 'window_partition', 'window_reverse',
+    'MixCFN', 'ConvStem', 'EfficientPatchEmbed', 'DiversityEnhancedShortcut',
+    'des_factors', 'CrossShapedStripeAttention', 'horizontal_stripe_attention',
+    'stripe_padding_mask', 'stripe_partition', 'stripe_reverse'
 ]

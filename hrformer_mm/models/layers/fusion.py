@@ -18,11 +18,11 @@ __all__ = ['make_transition', 'MultiResolutionFusion', 'HighResolutionModule',
 
 
 def _conv_bn(in_channels, out_channels, kernel_size, stride, conv_cfg,
-             norm_cfg, groups=1, relu=False) -> List[nn.Module]:
+             norm_cfg, groups=1, relu=False, bias=False) -> List[nn.Module]:
     layers = [
         build_conv_layer(conv_cfg, in_channels, out_channels, kernel_size,
                          stride=stride, padding=kernel_size // 2,
-                         groups=groups, bias=False),
+                         groups=groups, bias=bias),
         build_norm_layer(norm_cfg, out_channels)[1]
     ]
     if relu:
@@ -65,19 +65,30 @@ def apply_transition(transition: nn.ModuleList,
 
 
 class MultiResolutionFusion(nn.ModuleList):
-    """Sum every stream, resampled, into every output stream, then ReLU.
+    """Sum every stream, resampled, into every output stream, then an
+    activation (ReLU in HRNet / HRFormer, GELU in HRViT).
 
-    ``fuse[i][j]`` maps stream j to stream i:
+    ``fuse[i][j]`` maps stream j to output stream i:
       * j > i (low to high): 1x1 conv + BN, then upsampling (see below);
-      * j < i (high to low): per halving step a 3x3 stride-2 conv + BN (and a
-        1x1 conv + BN when ``depthwise``, HRFormer's variant), ReLU between
-        steps and none after the last.
+      * j < i (high to low), ``downsample='stepwise'`` (HRNet): per halving
+        step a 3x3 stride-2 conv + BN (and a 1x1 conv + BN when
+        ``depthwise``, HRFormer's variant), ReLU between steps and none
+        after the last;
+      * j < i, ``downsample='direct'`` (HRViT): one depthwise conv of kernel
+        ``2**d + 1`` and stride ``2**d`` (d = i - j) + BN, then 1x1 conv +
+        BN.
+
+    ``out_channels`` may name more outputs than there are inputs: HRViT
+    creates each new, lower-resolution stream inside the fusion, from all
+    inputs, at the new stream's own width.  Where an output keeps its
+    input's width its own stream passes through unchanged.
 
     Upsampling (``upsample_mode`` 'bilinear' or 'nearest'):
       * by default straight to the *target stream's size*, never by a fixed
         factor of 2**(j-i): identical when the input is a multiple of 32, and
-        it keeps odd sizes working (mmpose's HRModule fails on them).  This
-        is what HRFormer's pose release and mmpose compute ('bilinear').
+        it keeps odd sizes working (mmpose's HRModule and the HRViT reference
+        fail on them).  This is what HRFormer's pose release and mmpose
+        compute ('bilinear'), and HRViT ('nearest').
       * ``upsample_by_factor=True``: by the fixed factor 2**(j-i) first, then
         a bilinear resize (``align_corners`` as given) to the target size
         when the two differ.  This is what the reference HRFormer
@@ -85,6 +96,8 @@ class MultiResolutionFusion(nn.ModuleList):
         mmseg's HRNet ('nearest', align_corners=False); at sizes that are a
         multiple of 32 the resize never runs.
     """
+
+    _activations = dict(ReLU=F.relu, GELU=F.gelu)
 
     def __init__(self,
                  channels: Sequence[int],
@@ -94,43 +107,50 @@ class MultiResolutionFusion(nn.ModuleList):
                  upsample_by_factor: bool = False,
                  align_corners: bool = False,
                  conv_cfg: dict = None,
-                 norm_cfg: dict = dict(type='BN')):
-        num_outputs = len(channels) if num_outputs is None else num_outputs
+                 norm_cfg: dict = dict(type='BN'),
+                 out_channels: Optional[Sequence[int]] = None,
+                 downsample: str = 'stepwise',
+                 pointwise_bias: bool = False,
+                 act: str = 'ReLU'):
+        if out_channels is None:
+            num_outputs = len(channels) if num_outputs is None \
+                else num_outputs
+            out_channels = channels[:num_outputs]
         if upsample_mode not in ('bilinear', 'nearest'):
             raise ValueError(f"upsample_mode must be 'bilinear' or 'nearest', "
                              f'got {upsample_mode!r}')
+        if downsample not in ('stepwise', 'direct'):
+            raise ValueError(f"downsample must be 'stepwise' or 'direct', "
+                             f'got {downsample!r}')
+        if act not in self._activations:
+            raise ValueError(f'act must be one of {sorted(self._activations)}'
+                             f', got {act!r}')
         rows = []
-        for i in range(num_outputs):
+        for i, c_i in enumerate(out_channels):
             row = []
             for j, c_j in enumerate(channels):
-                if j == i:
+                if j == i and c_j == c_i:
                     row.append(None)
-                elif j > i:
+                elif j >= i:
                     row.append(nn.Sequential(
-                        *_conv_bn(c_j, channels[i], 1, 1, conv_cfg,
-                                  norm_cfg)))
+                        *_conv_bn(c_j, c_i, 1, 1, conv_cfg, norm_cfg,
+                                  bias=pointwise_bias)))
+                elif downsample == 'direct':
+                    step = 2**(i - j)
+                    row.append(nn.Sequential(
+                        *_conv_bn(c_j, c_j, step + 1, step, conv_cfg,
+                                  norm_cfg, groups=c_j),
+                        *_conv_bn(c_j, c_i, 1, 1, conv_cfg, norm_cfg,
+                                  bias=pointwise_bias)))
                 else:
-                    steps = []
-                    for k in range(i - j):
-                        last = k == i - j - 1
-                        c_out = channels[i] if last else c_j
-                        if depthwise:
-                            step = _conv_bn(c_j, c_j, 3, 2, conv_cfg,
-                                            norm_cfg, groups=c_j)
-                            step += _conv_bn(c_j, c_out, 1, 1, conv_cfg,
-                                             norm_cfg)
-                        else:
-                            step = _conv_bn(c_j, c_out, 3, 2, conv_cfg,
-                                            norm_cfg)
-                        if not last:
-                            step.append(nn.ReLU(inplace=False))
-                        steps.append(nn.Sequential(*step))
-                    row.append(nn.Sequential(*steps))
+                    row.append(self._stepwise_down(c_j, c_i, i - j, depthwise,
+                                                   conv_cfg, norm_cfg))
             rows.append(nn.ModuleList(row))
         super().__init__(rows)
         self.upsample_mode = upsample_mode
         self.upsample_by_factor = upsample_by_factor
         self.align_corners = align_corners
+        self.act = act
 
     def upsample(self, x: torch.Tensor, factor: int,
                  size: torch.Size) -> torch.Tensor:
@@ -147,20 +167,36 @@ class MultiResolutionFusion(nn.ModuleList):
         align = self.align_corners if mode == 'bilinear' else None
         return F.interpolate(x, mode=mode, align_corners=align, **where)
 
+    @staticmethod
+    def _stepwise_down(c_in, c_out, num_steps, depthwise, conv_cfg,
+                       norm_cfg) -> nn.Sequential:
+        steps = []
+        for k in range(num_steps):
+            last = k == num_steps - 1
+            c = c_out if last else c_in
+            if depthwise:
+                step = _conv_bn(c_in, c_in, 3, 2, conv_cfg, norm_cfg,
+                                groups=c_in)
+                step += _conv_bn(c_in, c, 1, 1, conv_cfg, norm_cfg)
+            else:
+                step = _conv_bn(c_in, c, 3, 2, conv_cfg, norm_cfg)
+            if not last:
+                step.append(nn.ReLU(inplace=False))
+            steps.append(nn.Sequential(*step))
+        return nn.Sequential(*steps)
+
     def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        act = self._activations[self.act]
         out = []
         for i, row in enumerate(self):
             y = 0
-            size = features[i].shape[-2:]
             for j, layer in enumerate(row):
-                if j == i:
-                    y = y + features[j]
-                    continue
-                z = layer(features[j])
+                z = features[j] if layer is None else layer(features[j])
                 if j > i:
-                    z = self.upsample(z, 2**(j - i), size)
+                    z = self.upsample(z, 2**(j - i),
+                                      features[i].shape[-2:])
                 y = y + z
-            out.append(F.relu(y))
+            out.append(act(y))
         return out
 
 

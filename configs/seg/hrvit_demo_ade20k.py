@@ -1,0 +1,30 @@
+# The HRViT demo: HRViT-b1 + SegFormer all-MLP head trained from scratch on
+# the built-in ADE20K-format scenes, with exactly the HRFormer-T + OCR
+# demo's data, crops (96x96), batch, learning rate and 250-iteration
+# schedule (`bash tools/demo.sh --family hrvit`).  BN instead of SyncBN,
+# no drop path, a 128-channel head.
+_base_ = ['./hrformer_demo_ade20k.py']
+
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    _delete_=True,
+    type='EncoderDecoder',
+    data_preprocessor=_base_.model.data_preprocessor,
+    backbone=dict(
+        type='hrformer_mm.HRViT',
+        arch='b1',
+        drop_path_rate=0.0,
+        norm_cfg=norm_cfg),
+    decode_head=dict(
+        type='hrformer_mm.SegFormerMLPHead',
+        in_channels=[32, 64, 128, 256],
+        in_index=[0, 1, 2, 3],
+        channels=128,
+        dropout_ratio=0.1,
+        num_classes=150,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
+                         loss_weight=1.0)),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

@@ -1,0 +1,266 @@
+"""HRViT: Multi-Scale High-Resolution Vision Transformer.
+
+Gu et al., CVPR 2022, https://arxiv.org/abs/2111.01236
+
+A convolutional stem, then six modules, each a multi-resolution fusion
+followed by a stage of parallel transformer branches (1, 2, 3, 3, 4 and 4
+branches).  A new, lower-resolution branch is made inside the fusion from
+all inputs.  Every branch of every stage starts with an efficient patch
+embedding and ends with a LayerNorm; its blocks are
+
+    x = x + DropPath(HRViTAttn(LN(x)) + DES(x))
+    x = x + DropPath(MixCFN(LN(x)))
+
+with cross-shaped stripe attention whose key is the value
+(:class:`~hrformer_mm.models.layers.CrossShapedStripeAttention`), the
+diversity-enhanced shortcut
+(:class:`~hrformer_mm.models.layers.DiversityEnhancedShortcut`) and the
+mixed-scale conv FFN (:class:`~hrformer_mm.models.layers.MixCFN`).
+
+Numerically identical to the public code (facebookresearch/HRViT,
+``models/hrvit.py`` and its segmentation copy) at input sizes that are
+multiples of 32; its checkpoints load through
+:func:`hrformer_mm.models.convert.convert_hrvit_checkpoint`.  Deliberate
+differences from the public code and its configs:
+
+* any input size: fusion upsamples to the target stream's size, where the
+  reference upsamples by a fixed factor and fails unless the input is a
+  multiple of 32 (identical output otherwise);
+* padded stripe keys are hidden exactly (the reference adds -100 to their
+  logits; the same numbers for its zero padding, see ``with_pad_mask``);
+* b2's third branch is 240 channels wide everywhere: the public b2
+  segmentation configs give the heads ``in_channels`` 192, which does not
+  match the backbone they build;
+* each UPerNet config builds its own variant: the public b3 UPerNet config
+  builds b1 (and uses drop path 0.1);
+* with ``out_indices`` not reaching the last branches, the last stage does
+  not build the branches nobody reads (they would never get gradients);
+* ``with_cp`` checkpoints whole blocks and leaves the BatchNorm momentum
+  alone (the reference changes it to 1 - 0.9 ** 0.5 under ``with_cp``).
+"""
+from typing import Dict, List, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as cp
+from mmcv.cnn import build_norm_layer
+from mmcv.cnn.bricks import DropPath
+
+from hrformer_mm.registry import MODELS
+from .base import MultiResolutionBackbone
+from ..layers import (ConvStem, CrossShapedStripeAttention,
+                      DiversityEnhancedShortcut, EfficientPatchEmbed, MixCFN,
+                      MultiResolutionFusion)
+
+__all__ = ['HRViTBlock', 'HRViTBranch', 'HRViTStage', 'HRViT']
+
+
+class HRViTBlock(nn.Module):
+    """``x + DropPath(Attn(LN(x)) + DES(x))`` then
+    ``x + DropPath(MixCFN(LN(x)))``, on channels-last maps (B, H, W, C)."""
+
+    def __init__(self,
+                 channels: int,
+                 head_dim: int = 32,
+                 stripe_width: int = 7,
+                 mlp_ratio: float = 4.,
+                 drop_path: float = 0.,
+                 with_pad_mask: bool = True,
+                 norm_cfg: dict = dict(type='BN'),
+                 transformer_norm_cfg: dict = dict(type='LN', eps=1e-5),
+                 with_cp: bool = False):
+        super().__init__()
+        self.with_cp = with_cp
+        self.norm1 = build_norm_layer(transformer_norm_cfg, channels)[1]
+        self.attn = CrossShapedStripeAttention(channels, head_dim,
+                                               stripe_width, with_pad_mask,
+                                               norm_cfg)
+        self.des = DiversityEnhancedShortcut(channels)
+        self.norm2 = build_norm_layer(transformer_norm_cfg, channels)[1]
+        self.ffn = MixCFN(channels, int(channels * mlp_ratio))
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else \
+            nn.Identity()
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x)) + self.des(x))
+        return x + self.drop_path(self.ffn(self.norm2(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+
+class HRViTBranch(nn.Module):
+    """One branch of a stage: patch embedding, blocks, LayerNorm.
+
+    (B, C_in, H, W) -> (B, C, H, W)."""
+
+    def __init__(self, in_channels: int, channels: int,
+                 blocks: Sequence[HRViTBlock],
+                 transformer_norm_cfg: dict = dict(type='LN', eps=1e-5)):
+        super().__init__()
+        self.patch_embed = EfficientPatchEmbed(in_channels, channels,
+                                               transformer_norm_cfg)
+        self.blocks = nn.Sequential(*blocks)
+        self.norm = build_norm_layer(transformer_norm_cfg, channels)[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.blocks(self.patch_embed(x)))
+        return x.permute(0, 3, 1, 2).contiguous()
+
+
+class HRViTStage(nn.Module):
+    """A fusion (which may create a new branch) then parallel branches."""
+
+    def __init__(self, fusion: MultiResolutionFusion,
+                 branches: Sequence[HRViTBranch]):
+        super().__init__()
+        self.fusion = fusion
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        features = self.fusion(features)
+        return [branch(x) for branch, x in zip(self.branches, features)]
+
+
+@MODELS.register_module()
+class HRViT(MultiResolutionBackbone):
+    """HRViT backbone.
+
+    Args:
+        arch: ``'b1'``, ``'b2'``, ``'b3'`` or a dict with the keys of
+            :attr:`arch_zoo` entries (``stripe_widths`` and
+            ``stem_channels`` optional).
+        in_channels: input image channels.
+        drop_path_rate: stochastic depth; rates rise linearly over the sum,
+            over the modules, of each module's largest block count (22 for
+            b1, 26 for b2 / b3), and block j of every branch of a module
+            gets the same rate, as in the reference.
+        with_pad_mask: hide padded stripe keys (on in the reference).
+        out_indices: streams to return (0 = 1/4 resolution).
+        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also modules
+            1..n (fusion and branches).
+        norm_eval: keep BatchNorm statistics frozen in training.
+        with_cp: gradient checkpointing per transformer block.
+        norm_cfg: stem, fusion and attention-output normalisation.
+        transformer_norm_cfg: patch-embedding, block and stage-end norms.
+    """
+
+    # Branch widths, head width, MLP ratio per branch, and the blocks per
+    # branch of each of the six modules (paper Table 1, public code).
+    arch_zoo: Dict[str, dict] = {
+        'b1': dict(channels=(32, 64, 128, 256), head_dim=32,
+                   mlp_ratios=(4, 4, 4, 4),
+                   blocks=((1, ), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 2),
+                           (1, 1, 2, 2))),
+        'b2': dict(channels=(48, 96, 240, 384), head_dim=24,
+                   mlp_ratios=(2, 3, 3, 3),
+                   blocks=((1, ), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 2),
+                           (1, 1, 6, 2))),
+        'b3': dict(channels=(64, 128, 256, 512), head_dim=32,
+                   mlp_ratios=(2, 2, 2, 2),
+                   blocks=((1, ), (1, 1), (1, 1, 6), (1, 1, 6), (1, 1, 6, 3),
+                           (1, 1, 6, 3))),
+    }
+    arch_defaults = dict(stripe_widths=(1, 2, 7, 7), stem_channels=64)
+
+    def __init__(self,
+                 arch: Union[str, dict] = 'b1',
+                 in_channels: int = 3,
+                 drop_path_rate: float = 0.,
+                 with_pad_mask: bool = True,
+                 out_indices: Sequence[int] = (0, 1, 2, 3),
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 transformer_norm_cfg: dict = dict(type='LN', eps=1e-5),
+                 init_cfg: Union[dict, List[dict]] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.arch = a = self._resolve_arch(arch)
+        num_modules = len(a['blocks'])
+        self._set_options(in_channels, out_indices, len(a['channels']),
+                          frozen_stages, num_modules, norm_eval)
+        out_indices = self.out_indices
+
+        self.stem = ConvStem(in_channels, a['stem_channels'], bias=True,
+                             norm_cfg=norm_cfg)
+        depths = [max(b) for b in a['blocks']]
+        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        pre = [a['stem_channels']]
+        stages = []
+        for m, blocks in enumerate(a['blocks']):
+            rates = dpr[sum(depths[:m]):sum(depths[:m + 1])]
+            channels = a['channels'][:len(blocks)]
+            # the fusion keeps its inputs' widths; a new branch gets its own
+            fused = pre + list(channels[len(pre):])
+            last = m == num_modules - 1
+            num_branches = max(out_indices) + 1 if last else len(blocks)
+            # module 1's "fusion" is identity + GELU on the stem output
+            fusion = MultiResolutionFusion(
+                pre, out_channels=fused[:num_branches], downsample='direct',
+                upsample_mode='nearest', pointwise_bias=True, act='GELU',
+                norm_cfg=norm_cfg)
+            branches = [
+                HRViTBranch(fused[i], channels[i], [
+                    HRViTBlock(channels[i], a['head_dim'],
+                               a['stripe_widths'][i], a['mlp_ratios'][i],
+                               rates[j], with_pad_mask, norm_cfg,
+                               transformer_norm_cfg, with_cp)
+                    for j in range(blocks[i])
+                ], transformer_norm_cfg) for i in range(num_branches)
+            ]
+            stages.append(HRViTStage(fusion, branches))
+            pre = list(channels)
+        self.stages = nn.ModuleList(stages)
+        self.out_channels = tuple(a['channels'][i] for i in out_indices)
+        self._freeze_stages()
+
+    @classmethod
+    def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
+        if isinstance(arch, str):
+            if arch not in cls.arch_zoo:
+                raise KeyError(f'unknown HRViT arch "{arch}"; choose from '
+                               f'{sorted(cls.arch_zoo)} or pass a dict')
+            arch = cls.arch_zoo[arch]
+        missing = {'channels', 'head_dim', 'mlp_ratios', 'blocks'} - set(arch)
+        if missing:
+            raise KeyError(f'HRViT arch dict lacks {sorted(missing)}')
+        a = {**cls.arch_defaults, **arch}
+        n = len(a['channels'])
+        for key in ('mlp_ratios', 'stripe_widths'):
+            if len(a[key]) != n:
+                raise ValueError(f'arch["{key}"] needs {n} values (one per '
+                                 f'branch), got {a[key]}')
+        counts = [len(b) for b in a['blocks']]
+        steps = [b - p for p, b in zip([1] + counts, counts)]
+        if counts[-1] != n or any(s not in (0, 1) for s in steps) or \
+                counts[0] != 1:
+            raise ValueError(
+                f'arch["blocks"] must start with one branch and add at most '
+                f'one per module up to {n}; got branch counts {counts}')
+        return a
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        self._check_input(x)
+        features = [self.stem(x)]
+        for stage in self.stages:
+            features = stage(features)
+        return tuple(features[i] for i in self.out_indices)
+
+    def init_weights(self) -> None:
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        # as the reference: convs keep PyTorch's default; then the attention
+        # output norms back to zero
+        self._default_init(conv_init=False)
+        for m in self.modules():
+            if isinstance(m, CrossShapedStripeAttention):
+                m.init_weights()
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        if self.frozen_stages < 0:
+            return []
+        return [self.stem] + list(self.stages[:self.frozen_stages])
