@@ -32,6 +32,7 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
+from mmcv.cnn.utils import fuse_conv_bn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -42,7 +43,7 @@ from ..layers import (Bottleneck, ConvFFN, HighResolutionModule,
                       WindowMultiHeadAttention, apply_transition,
                       make_res_layer, make_transition)
 
-__all__ = ['HRFormerBlock', 'HRFormer']
+__all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
 
 
 class HRFormerBlock(nn.Module):
@@ -76,7 +77,12 @@ class HRFormerBlock(nn.Module):
             nn.Identity()
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.permute(0, 2, 3, 1)
+        # Channels-last throughout: layer norm, attention and the FFN's
+        # convolutions all want (B, H, W, C) in memory, and the result, a
+        # channels_last (B, C, H, W), enters the next block without a copy
+        # (one copy per branch instead of two per block; measured, see
+        # docs/benchmarks.md).
+        x = x.permute(0, 2, 3, 1).contiguous()
         x = x + self.drop_path(self.attn(self.norm1(x)))
         x = x + self.drop_path(self.ffn(self.norm2(x)))
         return x.permute(0, 3, 1, 2)
@@ -85,6 +91,19 @@ class HRFormerBlock(nn.Module):
         if self.with_cp and x.requires_grad:
             return cp.checkpoint(self._forward, x, use_reentrant=False)
         return self._forward(x)
+
+
+class HRFormerBranch(nn.Sequential):
+    """The blocks of one stream in one module.
+
+    Blocks pass channels-last maps to each other; the branch hands the
+    fusion a plain NCHW tensor, so the fusion convolutions see mmpose's
+    memory layout, whose rounding the parity tests pin to 1e-5
+    (channels-last fusion convolutions drift past it on HRFormer-B).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x).contiguous()
 
 
 @MODELS.register_module()
@@ -204,7 +223,7 @@ class HRFormer(BaseModule):
                 rates = dpr[block_idx:block_idx + a['num_blocks']]
                 block_idx += a['num_blocks']
                 branches = [
-                    nn.Sequential(*[
+                    HRFormerBranch(*[
                         HRFormerBlock(
                             channels[b], a['num_heads'][b],
                             a['window_size'][b], a['mlp_ratio'][b], rate,
@@ -316,7 +335,26 @@ class HRFormer(BaseModule):
             for p in m.parameters():
                 p.requires_grad = False
 
+    def switch_to_deploy(self) -> 'HRFormer':
+        """Fold every BatchNorm into the convolution before it (stem,
+        stage 1, transitions, fusion, FFN) for inference; the BN layers
+        become ``nn.Identity``.  Outputs equal the eval-mode model's up to
+        fp32 rounding.  One way: a deployed model cannot be trained."""
+        self.eval()
+        fuse_conv_bn(self)
+        left = [n for n, m in self.named_modules()
+                if isinstance(m, _BatchNorm)]
+        if left:  # a BN whose conv is not its preceding sibling
+            raise RuntimeError(f'BatchNorm layers not folded: {left}')
+        self.deploy = True
+        return self
+
+    fuse = switch_to_deploy
+
     def train(self, mode: bool = True) -> 'HRFormer':
+        if mode and getattr(self, 'deploy', False):
+            raise RuntimeError('this HRFormer was switched to deploy mode '
+                               '(BatchNorm folded); build a new one to train')
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
