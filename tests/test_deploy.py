@@ -102,3 +102,20 @@ def test_torch_compile_gives_the_eager_outputs_without_graph_breaks():
         expected, got = m(x), compiled(x)
     for e, g in zip(expected, got):
         assert (e - g).abs().max().item() < 1e-4
+
+
+def test_bf16_autocast_attention_stays_finite_and_close_to_fp32():
+    """Large logits (x 30 the usual scale) would overflow a half-precision
+    softmax done naively; the fused attention kernel accumulates in fp32."""
+    torch.manual_seed(0)
+    m = LocalWindowAttention(32, 2, 7).eval()
+    with torch.no_grad():
+        m.attn.qkv.weight.mul_(30)
+        m.attn.relative_position_bias_table.normal_(std=1.0)
+        x = torch.randn(2, 14, 14, 32)
+        expected = m(x)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            got = m(x)
+    assert got.dtype == torch.bfloat16 and torch.isfinite(got).all()
+    rel = (got.float() - expected).norm() / expected.norm()
+    assert rel < 0.05
