@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn.utils import fuse_conv_bn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -116,7 +117,27 @@ class MultiResolutionBackbone(BaseModule):
             for p in m.parameters():
                 p.requires_grad = False
 
+    def switch_to_deploy(self) -> 'MultiResolutionBackbone':
+        """Fold every BatchNorm into the convolution before it (stem,
+        stage 1, transitions, fusion, FFN) for inference; the BN layers
+        become ``nn.Identity``.  Outputs equal the eval-mode model's up to
+        fp32 rounding.  One way: a deployed model cannot be trained."""
+        self.eval()
+        fuse_conv_bn(self)
+        left = [n for n, m in self.named_modules()
+                if isinstance(m, _BatchNorm)]
+        if left:  # a BN whose conv is not its preceding sibling
+            raise RuntimeError(f'BatchNorm layers not folded: {left}')
+        self.deploy = True
+        return self
+
+    fuse = switch_to_deploy
+
     def train(self, mode: bool = True) -> 'MultiResolutionBackbone':
+        if mode and getattr(self, 'deploy', False):
+            raise RuntimeError(f'this {type(self).__name__} was switched to '
+                               f'deploy mode (BatchNorm folded); build a new '
+                               f'one to train')
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:

@@ -108,17 +108,37 @@ class WindowMultiHeadAttention(nn.Module):
             self.register_buffer(
                 'relative_position_index',
                 relative_position_index(window_size), persistent=False)
+        # (key, bias) of relative_position_bias(); not state, never saved
+        self._bias_cache = (None, None)
         self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
         self.attn_drop_rate = attn_drop_rate
         self.proj = nn.Linear(embed_dims, embed_dims)
         self.proj_drop = nn.Dropout(proj_drop_rate)
 
     def relative_position_bias(self) -> torch.Tensor:
-        """(heads, K*K, K*K) bias added to the attention logits."""
+        """(heads, K*K, K*K) bias added to the attention logits.
+
+        Gathering it is a copy per layer and call; where no gradient can
+        flow to the table (eval mode, or a frozen / no-grad table) it is
+        gathered once and reused until the table changes (in place, as by
+        ``load_state_dict`` or an optimiser, or by ``.to()``).
+        """
+        table = self.relative_position_bias_table
+        cacheable = not self.training and not (
+            table.requires_grad and torch.is_grad_enabled()
+        ) and not torch.compiler.is_compiling() \
+            and not torch.jit.is_tracing()
+        key = (table.data_ptr(), table._version, table.dtype) \
+            if cacheable else None
+        if key is not None and self._bias_cache[0] == key:
+            return self._bias_cache[1]
         n = self.window_size**2
-        bias = self.relative_position_bias_table[
-            self.relative_position_index.view(-1)].view(n, n, -1)
-        return bias.permute(2, 0, 1).contiguous()
+        bias = table[self.relative_position_index.view(-1)].view(n, n, -1)
+        bias = bias.permute(2, 0, 1).contiguous()
+        if key is not None:
+            bias = bias.detach()
+            self._bias_cache = (key, bias)
+        return bias
 
     def forward(self,
                 x: torch.Tensor,
@@ -166,6 +186,16 @@ class LocalWindowAttention(nn.Module):
             embed_dims, num_heads, window_size, qkv_bias=qkv_bias,
             attn_drop_rate=attn_drop_rate, proj_drop_rate=proj_drop_rate,
             with_rpe=with_rpe)
+        self._mask_cache = {}
+
+    def padding_mask(self, H: int, W: int, device: torch.device,
+                     dtype: torch.dtype) -> torch.Tensor:
+        """:func:`padding_attention_mask`, built once per size."""
+        key = (H, W, device, dtype)
+        if key not in self._mask_cache:
+            self._mask_cache[key] = padding_attention_mask(
+                H, W, self.window_size, device, dtype)
+        return self._mask_cache[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, C = x.shape
@@ -178,7 +208,7 @@ class LocalWindowAttention(nn.Module):
         Hp, Wp = H + top + bottom, W + left + right
         mask = None
         if self.with_pad_mask and padded:
-            mask = padding_attention_mask(H, W, K, x.device, x.dtype)
+            mask = self.padding_mask(H, W, x.device, x.dtype)
         out = self.attn(window_partition(x, K), mask)
         out = window_reverse(out, K, Hp, Wp)
         if padded:
