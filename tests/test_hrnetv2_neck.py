@@ -51,9 +51,14 @@ def test_v2_matches_mmseg_resize_concat():
     """Same features through mmseg's ``BaseDecodeHead._transform_inputs``
     with ``input_transform='resize_concat'``."""
     heads = pytest.importorskip('mmseg.models.decode_heads')
-    head = heads.FCNHead(in_channels=CHANNELS, in_index=(0, 1, 2, 3),
-                         input_transform='resize_concat', channels=8,
-                         num_classes=3, align_corners=False)
+    from mmengine.registry import DefaultScope
+
+    # the head builds its loss from the default scope's registry, which an
+    # earlier test may have left at mmpose's
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        head = heads.FCNHead(in_channels=CHANNELS, in_index=(0, 1, 2, 3),
+                             input_transform='resize_concat', channels=8,
+                             num_classes=3, align_corners=False)
     x = streams(61, 47)  # not a multiple of 32
     expected = head._transform_inputs(x)
     (got, ) = HRNetV2Neck(CHANNELS, mode='v2')(x)
