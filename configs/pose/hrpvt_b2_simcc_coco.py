@@ -12,6 +12,7 @@ _base_ = [
 model = dict(
     head=dict(
         input_size=_base_.codec['input_size'],
-        # the HRPM map is at 1/4 of the input (PVT v2's first stage)
-        in_featuremap_size=tuple(s // 4 for s in _base_.codec['input_size']),
+        # the HRPM map is PVT v2's first stage: ceil(1/4) of the input
+        in_featuremap_size=tuple((s + 3) // 4
+                                 for s in _base_.codec['input_size']),
         decoder=_base_.codec))

@@ -10,5 +10,6 @@ _base_ = [
 model = dict(
     head=dict(
         input_size=_base_.codec['input_size'],
-        in_featuremap_size=tuple(s // 4 for s in _base_.codec['input_size']),
+        in_featuremap_size=tuple((s + 3) // 4
+                                 for s in _base_.codec['input_size']),
         decoder=_base_.codec))

@@ -16,7 +16,7 @@ model = dict(
     head=dict(
         in_channels=64,
         input_size=codec['input_size'],
-        in_featuremap_size=tuple(s // 4 for s in codec['input_size']),
+        in_featuremap_size=tuple((s + 3) // 4 for s in codec['input_size']),
         decoder=codec))
 
 train_pipeline = [
