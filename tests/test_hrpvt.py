@@ -128,7 +128,7 @@ def test_b2_backbone_is_pvt_v2_b2():
 
 def test_b2_simcc_has_56_percent_fewer_parameters_than_hrnet_w48():
     """HRNet-W48 63.60M; HRPVT-b2 SimCC 27.81M (backbone 24.85, HRPM neck
-    0.21, SimCC head 2.75): 56.3% fewer, the paper says 60%."""
+    0.20, SimCC head 2.76): 56.3% fewer, the paper says 60%."""
     _, hrpvt = build_model_from_config(
         osp.join(ROOT, 'configs', 'pose', 'hrpvt_b2_simcc_coco.py'))
     _, hrnet = build_model_from_config(
