@@ -25,7 +25,7 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcv.cnn import ConvModule
+from mmcv.cnn import ConvModule, build_activation_layer
 from mmengine.model import BaseModule
 
 from hrformer_mm.registry import MODELS
@@ -68,7 +68,8 @@ class HighResolutionPyramidModule(BaseModule):
         ])
         self.fuse = ConvModule(channels * len(self.dilations), channels, 1,
                                norm_cfg=norm_cfg, act_cfg=None)
-        self.act = MODELS.build(act_cfg) if act_cfg else nn.Identity()
+        self.act = build_activation_layer(act_cfg) if act_cfg else \
+            nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.fuse(torch.cat([b(x) for b in self.branches], dim=1))
