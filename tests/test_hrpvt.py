@@ -113,6 +113,25 @@ def test_config_is_pvt_v2_hrpm_and_the_head_it_names(name):
                    for m in model.head.modules())
 
 
+@pytest.mark.parametrize('name', CONFIGS)
+def test_pipelines_encode_with_the_heads_codec(name):
+    """The training targets and the head's decoder are the same codec, and
+    every transform's codec builds (no merge-only keys such as _delete_)."""
+    from mmpose.registry import KEYPOINT_CODECS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'pose', name))
+    enc, = [t.encoder for t in cfg.train_dataloader.dataset.pipeline
+            if t.type == 'GenerateTarget']
+    assert dict(enc) == dict(cfg.model.head.decoder) == dict(cfg.codec)
+    KEYPOINT_CODECS.build(enc)
+    sizes = {tuple(t.input_size) for p in (
+        cfg.train_dataloader.dataset.pipeline,
+        cfg.val_dataloader.dataset.pipeline) for t in p
+        if t.type == 'TopdownAffine'}
+    assert sizes == {tuple(cfg.codec.input_size)}
+    if cfg.model.head.type == 'SimCCHead':
+        assert tuple(cfg.model.head.input_size) == tuple(enc.input_size)
+
+
 def test_b2_backbone_is_pvt_v2_b2():
     """PVT v2-b2 (Wang et al. 2022): 25.4M with its 1000-way classifier,
     i.e. 24.85M without it (512 x 1000 + 1000 = 0.51M)."""

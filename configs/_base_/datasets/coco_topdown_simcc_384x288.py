@@ -3,6 +3,7 @@
 _base_ = ['./coco_topdown_simcc_256x192.py']
 codec = dict(type='SimCCLabel', input_size=(288, 384), sigma=6.0,
              simcc_split_ratio=2.0)
+simcc_codec = codec
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
