@@ -10,9 +10,12 @@ from hrformer_mm.engine.launch import build_model_from_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
-# HRNet configs (other backbones, mmdet too): tests/test_configs_hrnet.py
+# HRNet configs (other backbones, mmdet too): tests/test_configs_hrnet.py;
+# HRPVT (mmpose's PVT v2 backbone, SimCC heads of fixed input size):
+# tests/test_hrpvt.py
 CONFIGS = [c for c in CONFIGS
-           if '_base_' not in c and not osp.basename(c).startswith('hrnet')]
+           if '_base_' not in c and not osp.basename(c).startswith(
+               ('hrnet', 'hrpvt'))]
 
 
 def build(path):

@@ -14,7 +14,11 @@ Both are counted here, and every output says which is which:
 Other attention modules (HRViT's stripe attention) describe their own
 matrix products through an ``attention_macs(x)`` method, which this counter
 calls on each module input: ``complete`` adds them, ``paper`` does not (its
-projections already act on unpadded tokens).
+projections already act on unpadded tokens).  ``nn.MultiheadAttention``
+(PVT v2's spatial-reduction attention, through mmcv) multiplies its input
+projections by ``F.multi_head_attention_forward`` rather than through
+``nn.Linear`` modules, so its four projections are counted from its query
+and key lengths in both conventions, its two products in ``complete``.
 
 Counting uses forward hooks, so it also covers heads from mmpose / mmseg.
 Element-wise work (norms, activations, softmax, resizing) is counted in
@@ -79,6 +83,17 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
         bw, n, c = inputs[0].shape
         totals['complete'] += 2 * bw * n * n * c  # q @ k^T and attn @ v
 
+    def torch_attention_hook(m, args, kwargs, out):
+        q = kwargs.get('query', args[0] if args else None)
+        k = kwargs.get('key', args[1] if len(args) > 1 else q)
+        if m.batch_first:
+            (b, nq, c), nk = q.shape, k.shape[1]
+        else:
+            (nq, b, c), nk = q.shape, k.shape[0]
+        proj = b * (2 * nq + 2 * nk) * c * c  # q, out on nq; k, v on nk
+        totals['paper'] += proj
+        totals['complete'] += proj + 2 * b * nq * nk * c
+
     def declared_attention_hook(m, inputs, out):
         totals['complete'] += m.attention_macs(inputs[0])
 
@@ -90,6 +105,9 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
             handles.append(m.register_forward_hook(linear_hook))
         elif isinstance(m, LocalWindowAttention):
             handles.append(m.register_forward_pre_hook(window_pre_hook))
+        elif isinstance(m, nn.MultiheadAttention):
+            handles.append(m.register_forward_hook(torch_attention_hook,
+                                                   with_kwargs=True))
         elif isinstance(m, WindowMultiHeadAttention):
             handles.append(m.register_forward_hook(attention_hook))
         elif callable(getattr(m, 'attention_macs', None)):

@@ -1,3 +1,5 @@
 from .hrnetv2 import HRNetV2Neck, resize_concat
+from .hrpm import HighResolutionPyramidModule, HRPMNeck
 
-__all__ = ['HRNetV2Neck', 'resize_concat']
+__all__ = ['HRNetV2Neck', 'resize_concat', 'HighResolutionPyramidModule',
+           'HRPMNeck']
