@@ -195,7 +195,9 @@ def build_ours(config: str, state: dict, arch: dict = None,
     _, model = build_model_from_config(cfg)
     model.to(dtype)  # before loading: loading casts to the model's dtype
     converted, report = convert_hrformer_checkpoint(state, 'official')
-    assert report.release == 'segmentation', report.summary()
+    if report.release != 'segmentation':
+        raise ValueError('not a reference segmentation checkpoint:\n'
+                         + report.summary())
     model.load_state_dict(converted, strict=True)
     return model.eval(), report
 
