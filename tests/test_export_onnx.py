@@ -18,18 +18,7 @@ def _batch_is_dynamic(path):
     return dim.dim_param == 'batch' and not dim.dim_value
 
 
-POSE_EXPORT_BUG = pytest.mark.xfail(
-    strict=True, raises=SystemExit,
-    reason='open bug: the pose model exports to a graph that differs by '
-    'O(1) from PyTorch; so does its backbone (out_indices=(0,)) wrapped in '
-    'any module, while the same backbone exported as the root module, and '
-    'the segmentation model, match to 1e-6; the tool refuses to write '
-    'such a graph')
-
-
-@pytest.mark.parametrize('task', [pytest.param('pose',
-                                               marks=POSE_EXPORT_BUG),
-                                  'seg'])
+@pytest.mark.parametrize('task', ['pose', 'seg'])
 def test_exported_model_matches_pytorch_at_two_batch_sizes(tool, tmp_path,
                                                            task):
     make = pose_config if task == 'pose' else seg_config
@@ -41,6 +30,19 @@ def test_exported_model_matches_pytorch_at_two_batch_sizes(tool, tmp_path,
     assert result['fused']
     assert result['max_abs_diff'] < 1e-4
     assert _batch_is_dynamic(out)
+
+
+def test_export_keeps_the_wrapped_model_in_eval_mode(tool, tmp_path):
+    """The pose export once differed by O(1) from PyTorch: torch.onnx.export
+    restores the exported wrapper's mode recursively, and a wrapper built in
+    training mode switched the model to batch-statistics BatchNorm before
+    the PyTorch reference ran."""
+    import torch
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3),
+                                torch.nn.BatchNorm2d(4)).eval()
+    model._forward = model.forward
+    tool.export(model, str(tmp_path / 'm.onnx'), (8, 8), 1, 17)
+    assert not model.training and not model[1].training
 
 
 def test_backbone_exported_alone_matches_pytorch(tool, tmp_path):

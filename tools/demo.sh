@@ -10,23 +10,29 @@
 #      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
 #
-#   bash tools/demo.sh --family hrnet|hrvit [TRAIN ARGS]
+#   bash tools/demo.sh --family hrnet|hrvit|hrpvt [TRAIN ARGS]
 # instead trains one other family's demo, tests it and evaluates it
 # untrained as a baseline:
 #   hrnet: the HRNetV2 landmark demo (configs/pose/hrnetv2_demo_wflw.py) on
 #          the synthetic WFLW-format faces, NME (work_dirs/demo/face*);
 #   hrvit: HRViT-b1 + SegFormer head (configs/seg/hrvit_demo_ade20k.py),
 #          same data and budget as the HRFormer-T + OCR demo, mIoU
-#          (work_dirs/demo/hrvit_seg*).
+#          (work_dirs/demo/hrvit_seg*);
+#   hrpvt: PVT v2 + HRPM with a SimCC head (configs/pose/hrpvt_demo_simcc_coco.py)
+#          and, same model and budget, a heatmap head
+#          (configs/pose/hrpvt_demo_heatmap_coco.py), on synthetic small and
+#          medium people (data/demo/small), COCO AP and AP(M)
+#          (work_dirs/demo/hrpvt_*).
 set -euo pipefail
 FAMILY=hrformer
 if [[ "${1:-}" == "--family" ]]; then
-  FAMILY="${2:?--family needs hrformer, hrnet or hrvit}"
+  FAMILY="${2:?--family needs hrformer, hrnet, hrvit or hrpvt}"
   shift 2
 fi
 case "$FAMILY" in
-  hrformer|hrnet|hrvit) ;;
-  *) echo "unknown --family $FAMILY (hrformer, hrnet or hrvit)" >&2; exit 2 ;;
+  hrformer|hrnet|hrvit|hrpvt) ;;
+  *) echo "unknown --family $FAMILY (hrformer, hrnet, hrvit or hrpvt)" >&2
+     exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -35,7 +41,12 @@ PY=.venv/bin/python
 OUT=work_dirs/demo
 t0=$SECONDS
 
-$PY tools/generate_demo_data.py --out data/demo --if-stale
+if [[ "$FAMILY" == hrpvt ]]; then
+  $PY tools/generate_demo_data.py --out data/demo/small --only pose \
+    --pose-people small --if-stale
+else
+  $PY tools/generate_demo_data.py --out data/demo --if-stale
+fi
 
 # One other family: train, test the last checkpoint, test untrained.
 other_family() {  # CONFIG NAME
@@ -44,19 +55,32 @@ other_family() {  # CONFIG NAME
     --work-dir "$OUT/$2_test" 2>&1 | tee "$OUT/$2_test.log"
   $PY tools/test.py "$1" none --work-dir "$OUT/$2_untrained" \
     > "$OUT/$2_untrained.log" 2>&1
-  echo
-  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
 }
 if [[ "$FAMILY" == hrnet ]]; then
   other_family configs/pose/hrnetv2_demo_wflw.py face "$@"
+  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
   echo "NME untrained: $(grep -o 'NME: [0-9.]*' $OUT/face_untrained.log | tail -1)"
   echo "NME trained:   $(grep -o 'NME: [0-9.]*' $OUT/face_test.log | tail -1)"
   exit 0
 elif [[ "$FAMILY" == hrvit ]]; then
   other_family configs/seg/hrvit_demo_ade20k.py hrvit_seg "$@"
+  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
   for run in hrvit_seg_test hrvit_seg_untrained; do
     $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
 print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
+      $OUT/$run/metrics.json
+  done
+  exit 0
+elif [[ "$FAMILY" == hrpvt ]]; then
+  for head in simcc heatmap; do
+    other_family configs/pose/hrpvt_demo_${head}_coco.py hrpvt_$head "$@"
+  done
+  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
+  for run in hrpvt_simcc_test hrpvt_simcc_untrained hrpvt_heatmap_test \
+             hrpvt_heatmap_untrained; do
+    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
+print(f\"$run: AP {m['coco/AP']:.3f}  AP(M) {m['coco/AP (M)']:.3f}  \"
+      f\"AP(L) {m['coco/AP (L)']:.3f}  AR {m['coco/AR']:.3f}\")" \
       $OUT/$run/metrics.json
   done
   exit 0

@@ -23,6 +23,10 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--pose-train', type=int, default=600)
     p.add_argument('--pose-val', type=int, default=100)
+    p.add_argument('--pose-people', default='default',
+                   choices=['default', 'small'],
+                   help="'small': several small and medium people per "
+                   'image, in COCO\'s area ranges (the HRPVT demo)')
     p.add_argument('--seg-train', type=int, default=400)
     p.add_argument('--seg-val', type=int, default=60)
     p.add_argument('--face-train', type=int, default=400)
@@ -48,7 +52,7 @@ def main(argv=None):
     if args.only in (None, 'pose'):
         summary['coco'] = generate_coco_keypoints(
             osp.join(args.out, 'coco'), args.pose_train, args.pose_val,
-            seed=args.seed)
+            seed=args.seed, people=args.pose_people)
     if args.only in (None, 'seg'):
         summary['ade'] = generate_ade20k(
             osp.join(args.out, 'ade'), args.seg_train, args.seg_val,

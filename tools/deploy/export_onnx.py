@@ -27,11 +27,19 @@ import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 
 
 class TensorOutput(torch.nn.Module):
-    """An OpenMMLab model's ``mode='tensor'`` forward as a plain module."""
+    """An OpenMMLab model's ``mode='tensor'`` forward as a plain module.
+
+    Created in eval mode: ``torch.onnx.export`` puts the exported module
+    back into the mode it found it in, recursively, so a wrapper left in
+    (the default) training mode would switch the wrapped model to training
+    mode behind the caller's back, and every later PyTorch reference would
+    use batch statistics and dropout.
+    """
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model = model
+        self.train(model.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model._forward(x)
@@ -98,6 +106,12 @@ def main(argv=None) -> dict:
 
     model = build_model(args.config, args.checkpoint, args.cfg_options)
     if not args.no_fuse:
+        # this project's backbones fold every BatchNorm (stem, stages,
+        # fusion, FFN); mmcv's pass then folds the conv -> BN pairs of the
+        # heads and necks
+        backbone = getattr(model, 'backbone', None)
+        if hasattr(backbone, 'switch_to_deploy'):
+            backbone.switch_to_deploy()
         from mmcv.cnn.utils import fuse_conv_bn
         fuse_conv_bn(model)
     shape = args.shape
@@ -106,6 +120,8 @@ def main(argv=None) -> dict:
         shape = codec.input_size[::-1] if codec is not None else (512, 512)
     out = args.out or osp.splitext(osp.basename(args.config))[0] + '.onnx'
     export(model, out, shape, args.batch, args.opset)
+    if model.training:
+        raise AssertionError('export left the model in training mode')
     result = dict(onnx=out, shape=list(shape), fused=not args.no_fuse,
                   max_abs_diff=max_difference(
                       model, out, shape, (args.batch, args.batch + 1)))

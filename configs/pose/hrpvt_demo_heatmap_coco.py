@@ -1,0 +1,33 @@
+# hrpvt_demo_simcc_coco.py with a heatmap head instead of SimCC: the same
+# PVT v2 + HRPM, data, input size and budget; a 1x1-conv HeatmapHead on the
+# 1/4 map (32x24 heatmaps, DARK encoding and decoding as
+# hrformer_demo_coco.py), so the demo compares the two keypoint
+# representations on small and medium people (`bash tools/demo.sh --family
+# hrpvt`).
+_base_ = ['./hrpvt_demo_simcc_coco.py']
+
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),
+             sigma=2, unbiased=True, blur_kernel_size=7)
+model = dict(
+    head=dict(
+        _delete_=True,
+        type='HeatmapHead',
+        in_channels=64,
+        out_channels=17,
+        deconv_out_channels=None,
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec),
+    test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
+
+# the SimCC demo's training pipeline, encoding heatmaps
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
+         rotate_factor=30.0),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
