@@ -23,7 +23,8 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
-                      apply_transition, make_res_layer, make_transition)
+                      apply_transition, fuse_conv_activations, make_res_layer,
+                      make_transition)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone']
 
@@ -120,14 +121,19 @@ class MultiResolutionBackbone(BaseModule):
     def switch_to_deploy(self) -> 'MultiResolutionBackbone':
         """Fold every BatchNorm into the convolution before it (stem,
         stage 1, transitions, fusion, FFN) for inference; the BN layers
-        become ``nn.Identity``.  Outputs equal the eval-mode model's up to
-        fp32 rounding.  One way: a deployed model cannot be trained."""
+        become ``nn.Identity``.  Then each convolution directly followed by
+        its activation becomes a :class:`Conv2dAct`, one oneDNN kernel on
+        CPU (the FFN's three conv -> GELU, the transitions' and fusion's
+        conv -> ReLU).  Outputs equal the eval-mode model's up to fp32
+        rounding; state-dict keys are unchanged (the BN entries go).  One
+        way: a deployed model cannot be trained."""
         self.eval()
         fuse_conv_bn(self)
         left = [n for n, m in self.named_modules()
                 if isinstance(m, _BatchNorm)]
         if left:  # a BN whose conv is not its preceding sibling
             raise RuntimeError(f'BatchNorm layers not folded: {left}')
+        self.num_fused_activations = fuse_conv_activations(self)
         self.deploy = True
         return self
 

@@ -1,3 +1,4 @@
+from .conv_act import Conv2dAct, fusable_activation, fuse_conv_activations
 from .conv_ffn import ConvFFN
 from .fusion import (HighResolutionModule, MultiResolutionFusion,
                      apply_transition, make_transition)
@@ -15,7 +16,7 @@ from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
                                window_reverse)
 
 __all__ = [
-    'ConvFFN', 'HighResolutionModule', 'MultiResolutionFusion',
+    'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN', 'HighResolutionModule', 'MultiResolutionFusion',
     'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
     'centred_window_padding', 'padding_attention_mask',

@@ -3,6 +3,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import build_activation_layer, build_norm_layer
 
+from .conv_act import Conv2dAct, fusable_activation
+
 __all__ = ['ConvFFN']
 
 
@@ -33,6 +35,22 @@ class ConvFFN(nn.Module):
         self.fc2 = nn.Conv2d(hidden_channels, out_channels, 1)
         self.norm3 = build_norm_layer(norm_cfg, out_channels)[1]
         self.act3 = build_activation_layer(act_cfg)
+
+    def fuse_conv_activations(self) -> int:
+        """Once the norms are folded (``nn.Identity``), make each conv and
+        its activation one :class:`Conv2dAct`; returns how many."""
+        fused = 0
+        for conv, norm, act in (('fc1', 'norm1', 'act1'),
+                                ('dw3x3', 'norm2', 'act2'),
+                                ('fc2', 'norm3', 'act3')):
+            if type(getattr(self, conv)) is nn.Conv2d and isinstance(
+                    getattr(self, norm), nn.Identity) and \
+                    fusable_activation(getattr(self, act)):
+                setattr(self, conv, Conv2dAct.from_conv(
+                    getattr(self, conv), getattr(self, act)))
+                setattr(self, act, nn.Identity())
+                fused += 1
+        return fused
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.permute(0, 3, 1, 2)
