@@ -24,8 +24,36 @@ def test_prints_a_ratio(bench, capsys, part, mode):
                 '--warmup', '0', '--device', 'cpu'])
     out = json.loads(capsys.readouterr().out)
     assert out['part'] == part and out['mode'] == mode
-    assert set(out['images_per_s']) == {'mmpose', 'hrformer_mm'}
-    assert out['ratio_ours_over_mmpose'] > 0
+    assert set(out['images_per_s']) == {'mmpose', 'ours'}
+    assert out['time_ratio_over_mmpose']['mmpose'] == 1
+    assert out['best']['time_ratio_ours_over_mmpose'] == pytest.approx(
+        out['ms_per_image']['ours'] / out['ms_per_image']['mmpose'])
+
+
+def test_variants_race_in_one_run_and_match_eager_mmpose(bench, capsys):
+    pytest.importorskip('onnxruntime')
+    variants = ['mmpose', 'ours', 'ours+deploy', 'ours+onnx']
+    bench.main(['--arch', 'tiny', '--mode', 'infer', '--shape', '64', '64',
+                '--batch', '2', '--iters', '1', '--warmup', '0',
+                '--device', 'cpu', '--variants', *variants])
+    out = json.loads(capsys.readouterr().out)
+    assert list(out['ms_per_image']) == variants
+    # eager ours within 1e-5 of mmpose's; folded / exported within 1e-4
+    assert out['max_abs_diff']['mmpose'] == 0
+    assert out['max_abs_diff']['ours'] < 1e-5
+    assert out['max_abs_diff']['ours+deploy'] < 1e-4
+    assert out['max_abs_diff']['ours+onnx'] < 1e-4
+    assert out['best']['mmpose'] == 'mmpose'
+    assert out['best']['ours'] in variants[1:]
+
+
+@pytest.mark.parametrize('bad', [['ours+fast'], ['mmpose+deploy'],
+                                 ['triton']])
+def test_unknown_or_impossible_variant_is_refused(bench, bad):
+    with pytest.raises(SystemExit, match='deploy|unknown'):
+        bench.main(['--arch', 'tiny', '--mode', 'infer', '--shape', '64',
+                    '64', '--batch', '1', '--device', 'cpu', '--variants',
+                    *bad])
 
 
 def test_raced_models_compute_the_same(bench):

@@ -4,6 +4,18 @@
         [--batch 8] [--iters 10] [--mode train|infer] [--device cpu|cuda]
         [--amp] [--part backbone|attention] [--deploy] [--compile]
         [--with-cp] [--memory] [--profile N]
+        [--variants mmpose mmpose+compile ours+deploy ours+onnx ...]
+
+``--variants`` times any set of ways to run each implementation in one
+interleaved run: ``mmpose`` or ``ours``, each optionally ``+compile``
+(torch.compile), ``+onnx`` (exported with torch.onnx, run by onnxruntime
+with the same thread count; inference only) and, for ours, ``+deploy``
+(BatchNorm folded, conv + activation fused; inference only).  The report
+gives every variant's time relative to eager mmpose and the fastest
+variant of each implementation against the other's (``best``).  Without
+``--variants`` the run compares mmpose (``+compile`` with ``--compile``)
+against ours (``+deploy`` with ``--deploy``, ``+compile`` with
+``--compile``).
 
 ``--deploy`` folds our BatchNorms into the convolutions (inference only),
 ``--compile`` runs both models through ``torch.compile`` (graph breaks are
@@ -19,10 +31,13 @@ A training step is forward, backward and an AdamW step.
 highest-resolution stream (input / 4) instead of the whole backbone.
 Both models get the same weights (mmpose's state dict loaded into ours)
 and the same inputs; timings alternate between the two so that drift of a
-shared machine affects both alike.  Prints images/s of each and the ratio
-(ours / mmpose; > 1 means faster).
+shared machine affects both alike.  Prints ms per image and images/s of each, the ratio of
+images/s (ours / mmpose; > 1 means faster) and the ratio of times (ours /
+mmpose; < 1 means faster).
 """
 import argparse
+import copy
+import io
 import json
 import os.path as osp
 import statistics
@@ -154,6 +169,63 @@ def print_profile(name, step, device, top) -> None:
           file=sys.stderr)
 
 
+class OnnxBackbone(torch.nn.Module):
+    """A backbone exported to ONNX, run by onnxruntime: ``(x) -> (out0, )``
+    (the first output only, as timed for the other variants)."""
+
+    def __init__(self, model: torch.nn.Module, x: torch.Tensor):
+        super().__init__()
+        import onnxruntime as ort
+
+        class First(torch.nn.Module):
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+                self.train(m.training)
+
+            def forward(self, t):
+                return self.m(t)[0]
+
+        buf = io.BytesIO()
+        torch.onnx.export(First(model.eval()), (x, ), buf, opset_version=17,
+                          input_names=['x'], dynamo=False)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            buf.getvalue(), opts, providers=['CPUExecutionProvider'])
+
+    def forward(self, x: torch.Tensor):
+        out, = self.session.run(None, {'x': x.detach().cpu().numpy()})
+        return (torch.from_numpy(out), )
+
+
+VARIANT_OPTIONS = ('deploy', 'compile', 'onnx')
+
+
+def build_variant(name: str, ref, ours, x, mode: str):
+    """``name`` = ``mmpose|ours`` + ``+option`` s (see the module doc)."""
+    impl, *options = name.split('+')
+    if impl not in ('mmpose', 'ours') or \
+            any(o not in VARIANT_OPTIONS for o in options):
+        raise SystemExit(f'unknown variant {name!r}: mmpose or ours, then '
+                         f'any of +{", +".join(VARIANT_OPTIONS)}')
+    if mode == 'train' and {'deploy', 'onnx'} & set(options):
+        raise SystemExit(f'{name}: +deploy and +onnx are inference only')
+    if 'deploy' in options and impl != 'ours':
+        raise SystemExit(f'{name}: +deploy is ours (mmpose has no fuse())')
+    model = copy.deepcopy(ref if impl == 'mmpose' else ours)
+    model.eval()  # (mmpose's HRFormer.train() returns None: no chaining)
+    if 'deploy' in options:
+        with torch.no_grad():
+            model.switch_to_deploy()
+    if 'onnx' in options:
+        model = OnnxBackbone(model, x)
+    if 'compile' in options:
+        model = compile_model(model, name) or model
+    return model
+
+
 def compile_model(model, name):
     """torch.compile, or None with the reason printed."""
     try:
@@ -181,9 +253,20 @@ def main(argv=None):
     p.add_argument('--with-cp', action='store_true')
     p.add_argument('--memory', action='store_true')
     p.add_argument('--profile', type=int, default=0, metavar='N')
+    p.add_argument('--variants', nargs='+', default=None,
+                   help='e.g. mmpose mmpose+compile ours+deploy '
+                   'ours+deploy+compile ours+onnx (module doc)')
     args = p.parse_args(argv)
     if args.deploy and args.mode == 'train':
         p.error('--deploy folds BatchNorm: inference only')
+    if args.variants and args.part != 'backbone':
+        p.error('--variants times whole backbones (--part backbone)')
+    if args.variants and (args.deploy or args.compile):
+        p.error('with --variants, name +deploy / +compile per variant')
+    if not args.variants:
+        c = '+compile' if args.compile else ''
+        args.variants = ['mmpose' + c,
+                         'ours' + ('+deploy' if args.deploy else '') + c]
 
     torch.manual_seed(0)
     extra = {}
@@ -191,19 +274,16 @@ def main(argv=None):
         ref, ours = build_pair(args.arch, args.device, with_cp=args.with_cp)
         x = torch.randn(args.batch, 3, *args.shape, device=args.device)
         ref.eval(), ours.eval()
+        models = {v: build_variant(v, ref, ours, x, args.mode)
+                  for v in args.variants}
+        # every variant's output against eager mmpose's (eval mode), first
+        t0 = time.perf_counter()
         with torch.no_grad():
-            if args.deploy:
-                ours.switch_to_deploy()
-            extra['max_abs_diff'] = (ref(x)[0] - ours(x)[0]).abs().max(
-            ).item()
-        models = dict(mmpose=ref, hrformer_mm=ours)
-        if args.compile:
-            from torch._dynamo.utils import counters
-            models = {k: compile_model(m, k) or m for k, m in models.items()}
-            with torch.no_grad():
-                extra['compiled_max_abs_diff'] = (
-                    models['mmpose'](x)[0] -
-                    models['hrformer_mm'](x)[0]).abs().max().item()
+            expected = ref(x)[0]
+            extra['max_abs_diff'] = {
+                v: (m(x)[0] - expected).abs().max().item()
+                for v, m in models.items()}
+        extra['first_call_s'] = round(time.perf_counter() - t0, 1)
         steps = {k: step_fn(m, x, args.mode, args.amp)
                  for k, m in models.items()}
     else:
@@ -216,12 +296,13 @@ def main(argv=None):
         steps = dict(
             mmpose=step_fn(ref, x, args.mode, args.amp,
                            lambda m, t: m(t.flatten(1, 2), H, W)),
-            hrformer_mm=step_fn(ours, x, args.mode, args.amp,
+            ours=step_fn(ours, x, args.mode, args.amp,
                                 lambda m, t: m(t)))
     for _ in range(args.warmup):
         for s in steps.values():
             s()
-    if args.compile:
+    if any('compile' in v for v in steps):
+        from torch._dynamo.utils import counters
         extra['graph_breaks'] = sum(counters['graph_break'].values())
     if args.memory:
         extra['peak_memory_mb'] = {
@@ -238,13 +319,26 @@ def main(argv=None):
         part=args.part, arch=args.arch, shape=list(args.shape),
         batch=args.batch,
         mode=args.mode, device=args.device, amp=args.amp,
-        deploy=args.deploy, compile=args.compile, with_cp=args.with_cp,
-        threads=torch.get_num_threads(),
+        with_cp=args.with_cp, threads=torch.get_num_threads(),
         ms_per_image={k: 1e3 * v / args.batch for k, v in med.items()},
         images_per_s={k: args.batch / v for k, v in med.items()},
-        ratio_ours_over_mmpose=med['mmpose'] / med['hrformer_mm'],
         **extra)
+    ref_key = 'mmpose' if 'mmpose' in med else min(
+        (k for k in med if k.startswith('mmpose')), key=med.get)
+    result['time_ratio_over_' + ref_key] = {
+        k: v / med[ref_key] for k, v in med.items()}
+    best = {impl: min((k for k in med if k.split('+')[0] == impl),
+                      key=med.get, default=None)
+            for impl in ('mmpose', 'ours')}
+    if all(best.values()):
+        result['best'] = dict(
+            ours=best['ours'], mmpose=best['mmpose'],
+            time_ratio_ours_over_mmpose=med[best['ours']] /
+            med[best['mmpose']],
+            images_per_s_ratio_ours_over_mmpose=med[best['mmpose']] /
+            med[best['ours']])
     print(json.dumps(result, indent=1))
+    return result
 
 
 if __name__ == '__main__':
