@@ -18,7 +18,8 @@ from hrformer_mm.models.necks import HighResolutionPyramidModule, HRPMNeck
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = ['hrpvt_b2_simcc_coco.py', 'hrpvt_b2_simcc_coco_384x288.py',
-           'hrpvt_b2_heatmap_coco.py', 'hrpvt_demo_simcc_coco.py']
+           'hrpvt_b2_heatmap_coco.py', 'hrpvt_demo_simcc_coco.py',
+           'hrpvt_demo_heatmap_coco.py']
 # (h, w): one multiple of 32, one not
 SIZES = [(64, 32), (72, 44)]
 TINY_WIDTHS = [16, 32, 80, 128]  # embed_dims 16 x heads [1, 2, 5, 8]
@@ -246,3 +247,26 @@ def test_b2_gflops_against_hrnet_w48():
     assert r['gflops_paper'] == pytest.approx(4.48, abs=0.01)
     assert r['gflops_complete'] == pytest.approx(4.61, abs=0.01)
     assert abs((1 - r['gflops_paper'] / 15.69) - 0.62) < 0.10
+
+
+def test_demo_configs_differ_only_in_the_head():
+    """The SimCC vs heatmap comparison of the demo is on equal terms: the
+    same model apart from the head, data (the small-people set), pipeline
+    apart from the target encoding, and budget."""
+    simcc, heatmap = (Config.fromfile(osp.join(
+        ROOT, 'configs', 'pose', f'hrpvt_demo_{h}_coco.py'))
+        for h in ('simcc', 'heatmap'))
+    for key in ('backbone', 'neck', 'data_preprocessor'):
+        assert simcc.model[key] == heatmap.model[key], key
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
+                'val_dataloader', 'val_evaluator'):
+        assert simcc[key] == heatmap[key], key
+    a, b = simcc.train_dataloader, heatmap.train_dataloader
+    assert a.batch_size == b.batch_size
+    assert a.dataset.data_root == b.dataset.data_root == \
+        'data/demo/small/coco/'
+    strip = [[t for t in d.dataset.pipeline if t.type != 'GenerateTarget']
+             for d in (a, b)]
+    assert strip[0] == strip[1]
+    assert simcc.model.head.type == 'SimCCHead'
+    assert heatmap.model.head.type == 'HeatmapHead'

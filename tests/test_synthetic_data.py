@@ -133,3 +133,26 @@ def test_generate_script_regenerates_only_when_stale(tmp_path, capsys):
     gen.main(args[:-1] + ['--seed', '1', '--if-stale'])  # other arguments
     assert 'up to date' not in capsys.readouterr().out
     assert img.read_bytes() != first_bytes
+
+
+def test_small_people_fall_in_cocos_small_and_medium_ranges(tmp_path):
+    """people='small' is the HRPVT demo's data: AP(M) must be populated,
+    so nearly every person is COCO-medium (32^2..96^2) or small."""
+    from hrformer_mm.datasets.synthetic.coco import COCO_AREA_RANGES
+    summary = generate_coco_keypoints(str(tmp_path), num_train=1,
+                                      num_val=20, seed=4, people='small')
+    val = summary['val2017']
+    assert val['people'] >= 2 * 20 * 0.8  # several people per image
+    assert val['small'] + val['medium'] + val['large'] == val['people']
+    assert val['medium'] >= 0.6 * val['people']
+    assert val['large'] <= 0.15 * val['people']
+    coco = _load(tmp_path, 'val2017')
+    assert {(i['height'], i['width']) for i in coco['images']} == {(240, 320)}
+    lo, hi = COCO_AREA_RANGES['medium']
+    assert sum(lo <= a['area'] < hi for a in coco['annotations']) == \
+        val['medium']
+
+
+def test_unknown_people_setting_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="people must be one of"):
+        generate_coco_keypoints(str(tmp_path), 1, 1, people='tiny')

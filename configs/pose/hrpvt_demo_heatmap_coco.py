@@ -6,8 +6,12 @@
 # hrpvt`).
 _base_ = ['./hrpvt_demo_simcc_coco.py']
 
-codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),
-             sigma=2, unbiased=True, blur_kernel_size=7)
+heatmap_codec = dict(type='MSRAHeatmap', input_size=(96, 128),
+                     heatmap_size=(24, 32), sigma=2, unbiased=True,
+                     blur_kernel_size=7)
+# replaces the SimCC demo's codec; the model and pipeline name heatmap_codec
+# because a key's `_delete_` is only dropped when merged
+codec = dict(_delete_=True, **heatmap_codec)
 model = dict(
     head=dict(
         _delete_=True,
@@ -16,7 +20,7 @@ model = dict(
         out_channels=17,
         deconv_out_channels=None,
         loss=dict(type='KeypointMSELoss', use_target_weight=True),
-        decoder=codec),
+        decoder=heatmap_codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
 
 # the SimCC demo's training pipeline, encoding heatmaps
@@ -26,8 +30,8 @@ train_pipeline = [
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
          rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
+    dict(type='TopdownAffine', input_size=heatmap_codec['input_size']),
+    dict(type='GenerateTarget', encoder=heatmap_codec),
     dict(type='PackPoseInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
