@@ -187,7 +187,8 @@ class OnnxBackbone(torch.nn.Module):
                 return self.m(t)[0]
 
         buf = io.BytesIO()
-        torch.onnx.export(First(model.eval()), (x, ), buf, opset_version=17,
+        model.eval()
+        torch.onnx.export(First(model), (x, ), buf, opset_version=17,
                           input_names=['x'], dynamo=False)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = torch.get_num_threads()
