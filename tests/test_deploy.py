@@ -104,7 +104,46 @@ def test_torch_compile_gives_the_eager_outputs_without_graph_breaks():
         assert (e - g).abs().max().item() < 1e-4
 
 
-def test_bf16_autocast_attention_stays_finite_and_close_to_fp32():
+@pytest.mark.parametrize('task', ['pose', 'seg'])
+def test_torch_compile_of_whole_pose_and_seg_models(tmp_path, task):
+    """The full models (backbone, neck, heads; the tensor forward that
+    mmpose / mmseg run inside predict and loss), deployed, compile and
+    give the eager outputs."""
+    from e2e_utils import load_tool, pose_config, seg_config
+    make = pose_config if task == 'pose' else seg_config
+    tool = load_tool('deploy/export_onnx.py')
+    model = tool.build_model(make(tmp_path, str(tmp_path / 'no_data')),
+                             'none')
+    model.backbone.switch_to_deploy()
+    x = torch.randn(2, 3, 64, 56)
+    compiled = torch.compile(model._forward, backend='aot_eager')
+    with torch.no_grad():
+        expected, got = model._forward(x), compiled(x)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    got = got if isinstance(got, (list, tuple)) else [got]
+    assert len(expected) == len(got)
+    for e, g in zip(expected, got):
+        assert e.shape == g.shape
+        assert (e - g).abs().max().item() < 1e-4
+
+
+def test_deployed_backbone_compiles_without_graph_breaks():
+    """The conv + activation kernels of deploy mode step aside for the
+    compiler (standard operators), so the deployed backbone is still one
+    graph."""
+    m = _randomised().switch_to_deploy()
+    assert m.num_fused_activations > 0
+    x = torch.randn(1, 3, 64, 64)
+    compiled = torch.compile(m, backend='aot_eager', fullgraph=True)
+    with torch.no_grad():
+        expected, got = m(x), compiled(x)
+    for e, g in zip(expected, got):
+        assert (e - g).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_half_precision_autocast_attention_stays_finite_and_close_to_fp32(
+        dtype):
     """Large logits (x 30 the usual scale) would overflow a half-precision
     softmax done naively; the fused attention kernel accumulates in fp32."""
     torch.manual_seed(0)
@@ -114,8 +153,8 @@ def test_bf16_autocast_attention_stays_finite_and_close_to_fp32():
         m.attn.relative_position_bias_table.normal_(std=1.0)
         x = torch.randn(2, 14, 14, 32)
         expected = m(x)
-        with torch.autocast('cpu', dtype=torch.bfloat16):
+        with torch.autocast('cpu', dtype=dtype):
             got = m(x)
-    assert got.dtype == torch.bfloat16 and torch.isfinite(got).all()
+    assert got.dtype == dtype and torch.isfinite(got).all()
     rel = (got.float() - expected).norm() / expected.norm()
     assert rel < 0.05

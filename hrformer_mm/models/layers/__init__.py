@@ -16,7 +16,8 @@ from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
                                window_reverse)
 
 __all__ = [
-    'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN', 'HighResolutionModule', 'MultiResolutionFusion',
+    'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN',
+    'HighResolutionModule', 'MultiResolutionFusion',
     'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
     'centred_window_padding', 'padding_attention_mask',

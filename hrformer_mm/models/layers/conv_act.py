@@ -25,7 +25,8 @@ import torch.nn as nn
 __all__ = ['Conv2dAct', 'fuse_conv_activations', 'fusable_activation']
 
 _POINTWISE = getattr(getattr(torch.ops, 'mkldnn', None),
-                     '_convolution_pointwise', None)
+                     '_convolution_pointwise', None) \
+    if torch.backends.mkldnn.is_available() else None
 
 
 def fusable_activation(act: nn.Module) -> Optional[Tuple[str, str]]:
@@ -59,17 +60,17 @@ class Conv2dAct(nn.Conv2d):
         return new
 
     def _one_kernel(self, x: torch.Tensor) -> bool:
-        return (_POINTWISE is not None and x.device.type == 'cpu'
+        # the compiler check first: nothing after it is traced by dynamo
+        return (not torch.compiler.is_compiling()
+                and not torch.jit.is_scripting()
+                and not torch.jit.is_tracing()
+                and not torch.onnx.is_in_onnx_export()
+                and _POINTWISE is not None and x.device.type == 'cpu'
                 and x.dtype == torch.float32 and x.dim() == 4
                 and self.padding_mode == 'zeros'
                 and not isinstance(self.padding, str)
-                and torch.backends.mkldnn.is_available()
                 and not (torch.is_grad_enabled() and
-                         (x.requires_grad or self.weight.requires_grad))
-                and not torch.jit.is_tracing()
-                and not torch.jit.is_scripting()
-                and not torch.onnx.is_in_onnx_export()
-                and not torch.compiler.is_compiling())
+                         (x.requires_grad or self.weight.requires_grad)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._one_kernel(x):
