@@ -22,9 +22,9 @@ model = dict(
         input_size=codec['input_size'],
         in_featuremap_size=tuple((s + 3) // 4 for s in codec['input_size']),
         # RTMPose's SimCC loss (sharpened predictions, softmax-normalised
-        # labels): with mmpose's plain SimCC loss (beta 1, raw Gaussian
-        # labels) the same 3 epochs reached AP 0.065 (loss 0.28 -> 0.26),
-        # the heatmap variant 0.611; docs/hrpvt.md
+        # labels): AP 0.075 after the 3 epochs, against 0.065 with mmpose's
+        # plain SimCC loss (beta 1, raw Gaussian labels) and 0.611 for the
+        # heatmap variant; one run each, docs/hrpvt.md
         loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.,
                   label_softmax=True),
         decoder=codec))
