@@ -47,6 +47,20 @@ def test_variants_race_in_one_run_and_match_eager_mmpose(bench, capsys):
     assert out['best']['ours'] in variants[1:]
 
 
+def test_compiled_variants_run_and_match(bench, capsys):
+    """+compile (here with the quicker aot_eager backend; inductor is the
+    default), on deployed ours; mmpose+compile takes the same path."""
+    variants = ['mmpose', 'ours+deploy+compile']
+    bench.main(['--arch', 'tiny', '--mode', 'infer', '--shape', '64', '64',
+                '--batch', '1', '--iters', '1', '--warmup', '0',
+                '--device', 'cpu', '--compile-backend', 'aot_eager',
+                '--variants', *variants])
+    out = json.loads(capsys.readouterr().out)
+    assert list(out['ms_per_image']) == variants
+    assert out['max_abs_diff']['ours+deploy+compile'] < 1e-4
+    assert out['graph_breaks'] >= 0
+
+
 @pytest.mark.parametrize('bad', [['ours+fast'], ['mmpose+deploy'],
                                  ['triton']])
 def test_unknown_or_impossible_variant_is_refused(bench, bad):

@@ -204,7 +204,8 @@ class OnnxBackbone(torch.nn.Module):
 VARIANT_OPTIONS = ('deploy', 'compile', 'onnx')
 
 
-def build_variant(name: str, ref, ours, x, mode: str):
+def build_variant(name: str, ref, ours, x, mode: str,
+                  compile_backend: str = 'inductor'):
     """``name`` = ``mmpose|ours`` + ``+option`` s (see the module doc)."""
     impl, *options = name.split('+')
     if impl not in ('mmpose', 'ours') or \
@@ -223,14 +224,16 @@ def build_variant(name: str, ref, ours, x, mode: str):
     if 'onnx' in options:
         model = OnnxBackbone(model, x)
     if 'compile' in options:
-        model = compile_model(model, name) or model
+        compiled = compile_model(model, name, compile_backend)
+        # (no `or`: a compiled module's truth value calls len())
+        model = model if compiled is None else compiled
     return model
 
 
-def compile_model(model, name):
+def compile_model(model, name, backend='inductor'):
     """torch.compile, or None with the reason printed."""
     try:
-        return torch.compile(model)
+        return torch.compile(model, backend=backend)
     except Exception as e:  # noqa: BLE001  reported, not hidden
         print(f'{name}: torch.compile failed: {e!r}', file=sys.stderr)
         return None
@@ -254,6 +257,8 @@ def main(argv=None):
     p.add_argument('--with-cp', action='store_true')
     p.add_argument('--memory', action='store_true')
     p.add_argument('--profile', type=int, default=0, metavar='N')
+    p.add_argument('--compile-backend', default='inductor',
+                   help='torch.compile backend of the +compile variants')
     p.add_argument('--variants', nargs='+', default=None,
                    help='e.g. mmpose mmpose+compile ours+deploy '
                    'ours+deploy+compile ours+onnx (module doc)')
@@ -275,7 +280,8 @@ def main(argv=None):
         ref, ours = build_pair(args.arch, args.device, with_cp=args.with_cp)
         x = torch.randn(args.batch, 3, *args.shape, device=args.device)
         ref.eval(), ours.eval()
-        models = {v: build_variant(v, ref, ours, x, args.mode)
+        models = {v: build_variant(v, ref, ours, x, args.mode,
+                                   args.compile_backend)
                   for v in args.variants}
         # every variant's output against eager mmpose's (eval mode), first
         t0 = time.perf_counter()
