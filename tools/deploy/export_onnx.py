@@ -29,11 +29,11 @@ import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 class TensorOutput(torch.nn.Module):
     """An OpenMMLab model's ``mode='tensor'`` forward as a plain module.
 
-    Created in eval mode: ``torch.onnx.export`` puts the exported module
-    back into the mode it found it in, recursively, so a wrapper left in
-    (the default) training mode would switch the wrapped model to training
-    mode behind the caller's back, and every later PyTorch reference would
-    use batch statistics and dropout.
+    Created in the wrapped model's mode: ``torch.onnx.export`` puts the
+    exported module back into the mode it found it in, recursively, so a
+    wrapper left in (the default) training mode would switch an eval-mode
+    model to training mode behind the caller's back, and every later
+    PyTorch reference would use batch statistics and dropout.
     """
 
     def __init__(self, model: torch.nn.Module):
