@@ -219,15 +219,8 @@ class HRViT(MultiResolutionBackbone):
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
-        if isinstance(arch, str):
-            if arch not in cls.arch_zoo:
-                raise KeyError(f'unknown HRViT arch "{arch}"; choose from '
-                               f'{sorted(cls.arch_zoo)} or pass a dict')
-            arch = cls.arch_zoo[arch]
-        missing = {'channels', 'head_dim', 'mlp_ratios', 'blocks'} - set(arch)
-        if missing:
-            raise KeyError(f'HRViT arch dict lacks {sorted(missing)}')
-        a = {**cls.arch_defaults, **arch}
+        a = cls._arch_from_zoo(arch,
+                               ('channels', 'head_dim', 'mlp_ratios', 'blocks'))
         n = len(a['channels'])
         for key in ('mlp_ratios', 'stripe_widths'):
             if len(a[key]) != n:
