@@ -22,6 +22,8 @@ from typing import Optional, Tuple
 import torch
 import torch.nn as nn
 
+from .graph_capture import capturing_graph
+
 __all__ = ['Conv2dAct', 'fuse_conv_activations', 'fusable_activation']
 
 _POINTWISE = getattr(getattr(torch.ops, 'mkldnn', None),
@@ -60,14 +62,9 @@ class Conv2dAct(nn.Conv2d):
         return new
 
     def _one_kernel(self, x: torch.Tensor) -> bool:
-        # the compiler check first: nothing after it is traced by dynamo
-        return (not torch.compiler.is_compiling()
-                and not torch.jit.is_scripting()
-                and not torch.jit.is_tracing()
-                and not torch.onnx.is_in_onnx_export()
-                and _POINTWISE is not None and x.device.type == 'cpu'
-                and x.dtype == torch.float32 and x.dim() == 4
-                and self.padding_mode == 'zeros'
+        return (not capturing_graph() and _POINTWISE is not None
+                and x.device.type == 'cpu' and x.dtype == torch.float32
+                and x.dim() == 4                and self.padding_mode == 'zeros'
                 and not isinstance(self.padding, str)
                 and not (torch.is_grad_enabled() and
                          (x.requires_grad or self.weight.requires_grad)))

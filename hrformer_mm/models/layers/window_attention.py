@@ -17,6 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .graph_capture import capturing_graph
+
 __all__ = [
     'centred_window_padding', 'window_partition', 'window_reverse',
     'relative_position_index', 'padding_attention_mask',
@@ -124,10 +126,8 @@ class WindowMultiHeadAttention(nn.Module):
         ``load_state_dict`` or an optimiser, or by ``.to()``).
         """
         table = self.relative_position_bias_table
-        cacheable = not self.training and not (
-            table.requires_grad and torch.is_grad_enabled()
-        ) and not torch.compiler.is_compiling() \
-            and not torch.jit.is_tracing()
+        cacheable = not capturing_graph() and not self.training and not (
+            table.requires_grad and torch.is_grad_enabled())
         key = (table.data_ptr(), table._version, table.dtype) \
             if cacheable else None
         if key is not None and self._bias_cache[0] == key:
