@@ -64,7 +64,7 @@ class Conv2dAct(nn.Conv2d):
     def _one_kernel(self, x: torch.Tensor) -> bool:
         return (not capturing_graph() and _POINTWISE is not None
                 and x.device.type == 'cpu' and x.dtype == torch.float32
-                and x.dim() == 4                and self.padding_mode == 'zeros'
+                and x.dim() == 4 and self.padding_mode == 'zeros'
                 and not isinstance(self.padding, str)
                 and not (torch.is_grad_enabled() and
                          (x.requires_grad or self.weight.requires_grad)))
