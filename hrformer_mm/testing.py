@@ -27,6 +27,23 @@ def mmpose_hrformer_extra(arch: str, drop_path_rate: float = 0.,
     return copy.deepcopy(extra)
 
 
+def hrnet_extra(arch, multiscale_output: bool = True) -> dict:
+    """The ``extra`` dict that builds mmpose's / mmseg's HRNet as our
+    ``HRNet(arch)``."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    a = HRNet._resolve_arch(arch)
+    extra = dict(stage1=dict(num_modules=1, num_branches=1,
+                             block='BOTTLENECK',
+                             num_blocks=(a['stage1_blocks'], ),
+                             num_channels=(a['stage1_channels'], )))
+    for s, n, b in zip((2, 3, 4), a['num_modules'], a['num_blocks']):
+        extra[f'stage{s}'] = dict(num_modules=n, num_branches=s,
+                                  block='BASIC', num_blocks=(b, ) * s,
+                                  num_channels=tuple(a['channels'][:s]))
+    extra['stage4']['multiscale_output'] = multiscale_output
+    return copy.deepcopy(extra)
+
+
 def seeded_state(spec, seed: int) -> dict:
     """A state dict with well-scaled random values for every ``(key, shape,
     dtype)`` of ``spec``, the same for a given seed on every machine.

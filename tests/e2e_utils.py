@@ -81,8 +81,22 @@ randomness = dict(seed=0)
     return path
 
 
-def run(args, env=None, timeout=600, check=True):
-    full_env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+def pythonpath(*extra: str) -> str:
+    """The project root and ``extra`` in front of the caller's PYTHONPATH,
+    which is kept: where the stack is installed outside the interpreter's
+    own site-packages (the GPU machine's /tmp/site), subprocesses need it."""
+    return os.pathsep.join(
+        p for p in (ROOT, *extra, os.environ.get('PYTHONPATH')) if p)
+
+
+def run(args, env=None, timeout=600, check=True, gpu=False):
+    """Run a command from the project root; it sees no GPU unless ``gpu``
+    (the tests compare CPU runs exactly, e.g. resumed against uninterrupted
+    training, and must give the same answers on a machine with a GPU)."""
+    full_env = dict(os.environ, PYTHONPATH=pythonpath(),
+                    OMP_NUM_THREADS='1')
+    if not gpu:
+        full_env['CUDA_VISIBLE_DEVICES'] = ''
     full_env.update(env or {})
     proc = subprocess.run(args, cwd=ROOT, env=full_env, capture_output=True,
                           text=True, timeout=timeout)

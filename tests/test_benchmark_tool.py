@@ -61,10 +61,39 @@ def test_compiled_variants_run_and_match(bench, capsys):
     assert out['graph_breaks'] >= 0
 
 
+def test_block_compiled_channels_last_and_hrnet_rows_under_bf16(bench,
+                                                               capsys):
+    """The GPU-table modes that also run on the CPU: per-block compilation
+    (aot_eager here), channels-last, HRNet-W32 as a reference row, bf16
+    autocast, peak memory.  Outputs are checked in fp32 against each
+    variant's eager model (ours against mmpose's)."""
+    variants = ['mmpose', 'ours', 'ours+blocks', 'ours+channels_last',
+                'mmpose+blocks', 'hrnet-w32', 'hrnet-w32+channels_last']
+    bench.main(['--arch', 'tiny', '--mode', 'train', '--shape', '64', '64',
+                '--batch', '2', '--iters', '1', '--warmup', '1',
+                '--device', 'cpu', '--amp', 'bf16', '--memory',
+                '--compile-backend', 'aot_eager', '--variants', *variants])
+    out = json.loads(capsys.readouterr().out)
+    assert out['amp'] == 'bf16'
+    assert list(out['images_per_s']) == variants
+    assert out['max_abs_diff']['hrnet-w32'] == 0
+    for v in variants:
+        assert out['max_abs_diff'][v] < 1e-4, v
+        assert out['peak_memory_mb'][v] > 0, v
+    assert out['best']['ours'] in variants[1:4]
+    assert out['best']['images_per_s_ratio_ours_over_hrnet-w32'] == \
+        pytest.approx(out['images_per_s'][out['best']['ours']] /
+                      max(out['images_per_s']['hrnet-w32'],
+                          out['images_per_s']['hrnet-w32+channels_last']))
+
+
 @pytest.mark.parametrize('bad', [['ours+fast'], ['mmpose+deploy'],
-                                 ['triton']])
+                                 ['triton'], ['hrnet-w32+deploy'],
+                                 ['ours+blocks+cudagraphs'],
+                                 ['ours+onnx+compile']])
 def test_unknown_or_impossible_variant_is_refused(bench, bad):
-    with pytest.raises(SystemExit, match='deploy|unknown'):
+    with pytest.raises(SystemExit,
+                       match='deploy|unknown|cudagraphs|onnx'):
         bench.main(['--arch', 'tiny', '--mode', 'infer', '--shape', '64',
                     '64', '--batch', '1', '--device', 'cpu', '--variants',
                     *bad])

@@ -14,9 +14,8 @@ from hrformer_mm.engine.launch import build_model_from_config
 
 from e2e_utils import PYTHON, pose_config, run, seg_config
 
-# CPU only, whatever the machine has: two processes cannot share one GPU
-# with NCCL, and the point is the gloo path.
-CPU = dict(CUDA_VISIBLE_DEVICES='')
+# run() hides any GPU from the tools: two processes cannot share one GPU
+# with NCCL, and the point here is the gloo path.
 
 
 def _free_port() -> str:
@@ -48,10 +47,10 @@ def _single_and_dist(tmp_path, cfg, ckpt):
         work = tmp_path / f'p{procs}'
         opts = ['--work-dir', str(work), '--out', str(work / 'preds.pkl')]
         if procs == 1:
-            run([PYTHON, 'tools/test.py', cfg, ckpt] + opts, env=CPU)
+            run([PYTHON, 'tools/test.py', cfg, ckpt] + opts)
         else:
             run(['bash', 'tools/dist_test.sh', cfg, ckpt, '2'] + opts,
-                env=dict(CPU, PYTHON=PYTHON, PORT=_free_port()))
+                env=dict(PYTHON=PYTHON, PORT=_free_port()))
         with open(work / 'preds.pkl', 'rb') as f:
             preds = pickle.load(f)
         results[procs] = (json.loads((work / 'metrics.json').read_text()),

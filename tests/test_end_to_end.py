@@ -11,7 +11,8 @@ import torch
 
 from hrformer_mm.datasets import generate_ade20k, generate_coco_keypoints
 
-from e2e_utils import PYTHON, ROOT, pose_config, run, seg_config
+from e2e_utils import (PYTHON, ROOT, pose_config, pythonpath, run,
+                       seg_config)
 
 
 @pytest.fixture(scope='module')
@@ -124,9 +125,8 @@ def test_two_process_cpu_training_keeps_replicas_identical(tmp_path,
         "dict(type='DumpRankWeightsHook')]")
     work = tmp_path / 'dist'
     env = dict(PYTHON=PYTHON,
-               PYTHONPATH=f'{ROOT}:{osp.join(ROOT, "tests", "helpers")}',
-               PORT=str(29500 + os.getpid() % 1000),
-               CUDA_VISIBLE_DEVICES='')  # the gloo path, even with a GPU
+               PYTHONPATH=pythonpath(osp.join(ROOT, 'tests', 'helpers')),
+               PORT=str(29500 + os.getpid() % 1000))  # (run(): no GPU, gloo)
     run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
         env=env)
     r0 = torch.load(work / 'rank0_weights.pth', weights_only=False)

@@ -1,12 +1,11 @@
 """HRNet backbone: the paper's sizes, exact parity with mmpose's and mmseg's
 HRNet on their own weights, and the options every OpenMMLab backbone has."""
-import copy
-
 import pytest
 import torch
 
 import hrformer_mm  # noqa: F401
 from hrformer_mm.models.backbones import HRNet
+from hrformer_mm.testing import hrnet_extra
 
 TINY_ARCH = dict(channels=(4, 8, 16, 32), num_modules=(1, 1, 1),
                  num_blocks=1, stage1_blocks=1, stage1_channels=8)
@@ -14,21 +13,6 @@ TINY_ARCH = dict(channels=(4, 8, 16, 32), num_modules=(1, 1, 1),
 
 def _params(module):
     return sum(p.numel() for p in module.parameters())
-
-
-def host_extra(arch, multiscale_output=True) -> dict:
-    """The ``extra`` dict that builds mmpose's / mmseg's HRNet as ``arch``."""
-    a = HRNet._resolve_arch(arch)
-    extra = dict(stage1=dict(num_modules=1, num_branches=1,
-                             block='BOTTLENECK',
-                             num_blocks=(a['stage1_blocks'], ),
-                             num_channels=(a['stage1_channels'], )))
-    for s, n, b in zip((2, 3, 4), a['num_modules'], a['num_blocks']):
-        extra[f'stage{s}'] = dict(num_modules=n, num_branches=s,
-                                  block='BASIC', num_blocks=(b, ) * s,
-                                  num_channels=tuple(a['channels'][:s]))
-    extra['stage4']['multiscale_output'] = multiscale_output
-    return copy.deepcopy(extra)
 
 
 def _randomise(ref):
@@ -50,7 +34,7 @@ def _pair(host, arch, multiscale):
     # mmseg takes multiscale_output as an argument, mmpose in ``extra``
     kwargs = dict(multiscale_output=multiscale) if host == 'mmseg' else \
         dict(norm_cfg=dict(type='BN'))
-    ref = backbones.HRNet(host_extra(arch, multiscale), **kwargs)
+    ref = backbones.HRNet(hrnet_extra(arch, multiscale), **kwargs)
     _randomise(ref)
     ours = HRNet(arch, out_indices=(0, 1, 2, 3) if multiscale else (0, ),
                  upsample_mode='bilinear' if host == 'mmseg' else 'nearest')

@@ -2,20 +2,27 @@
 
     python tools/analysis/benchmark.py [--arch small] [--shape 256 192]
         [--batch 8] [--iters 10] [--mode train|infer] [--device cpu|cuda]
-        [--amp] [--part backbone|attention] [--deploy] [--compile]
-        [--with-cp] [--memory] [--profile N]
-        [--variants mmpose mmpose+compile ours+deploy ours+onnx ...]
+        [--amp [bf16|fp16]] [--part backbone|attention] [--deploy]
+        [--compile] [--with-cp] [--memory] [--profile N]
+        [--variants mmpose ours ours+blocks+cudagraphs hrnet-w32 ...]
 
 ``--variants`` times any set of ways to run each implementation in one
-interleaved run: ``mmpose`` or ``ours``, each optionally ``+compile``
-(torch.compile), ``+onnx`` (exported with torch.onnx, run by onnxruntime
-with the same thread count; inference only) and, for ours, ``+deploy``
-(BatchNorm folded, conv + activation fused; inference only).  The report
-gives every variant's time relative to eager mmpose and the fastest
-variant of each implementation against the other's (``best``).  Without
-``--variants`` the run compares mmpose (``+compile`` with ``--compile``)
-against ours (``+deploy`` with ``--deploy``, ``+compile`` with
-``--compile``).
+interleaved run.  Implementations: ``mmpose`` (mmpose's HRFormer),
+``ours`` (same weights), and as reference rows mmpose's ``hrnet-w32`` /
+``hrnet-w48`` (the CNNs of similar COCO AP; their own random weights).
+Options, joined with ``+``: ``compile`` (torch.compile of the whole
+backbone), ``blocks`` (each repeated block compiled on its own: ours'
+``compile_cfg`` fast path; for mmpose's models the same done to their
+blocks), ``cudagraphs`` (compile / blocks with mode 'reduce-overhead';
+CUDA only), ``channels_last`` (model and input in channels-last memory
+format), ``onnx`` (exported with torch.onnx, run by onnxruntime with the
+same thread count; inference only) and, for ours, ``deploy`` (BatchNorm
+folded, conv + activation fused; inference only).  The report gives every
+variant's time relative to eager mmpose, the fastest variant of ours
+against mmpose's fastest, and against each HRNet row present (``best``).
+Without ``--variants`` the run compares mmpose (``+compile`` with
+``--compile``) against ours (``+deploy`` with ``--deploy``, ``+compile``
+with ``--compile``).
 
 ``--deploy`` folds our BatchNorms into the convolutions (inference only),
 ``--compile`` runs both models through ``torch.compile`` (graph breaks are
@@ -24,8 +31,10 @@ blocks (training; mmpose's run without it), ``--memory`` adds the peak
 memory of one step (CUDA: ``max_memory_allocated``; CPU: the peak of the
 running sum of tensor allocations and frees the torch profiler records
 during the step, i.e. memory allocated on top of what was live before it),
-``--profile N`` prints each model's N most expensive operators (self time).
-A training step is forward, backward and an AdamW step.
+``--profile N`` prints each model's N most expensive operators (self time),
+``--amp`` runs every variant under autocast (bf16 unless ``--amp fp16``).
+A training step is forward, backward and an AdamW step.  On the GPU each
+step is timed with CUDA events.
 
 ``--part attention`` times one window-attention layer of the arch's
 highest-resolution stream (input / 4) instead of the whole backbone.
@@ -51,7 +60,8 @@ import torch  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
 from hrformer_mm.models.backbones import HRFormer  # noqa: E402
-from hrformer_mm.testing import mmpose_hrformer_extra  # noqa: E402
+from hrformer_mm.testing import (hrnet_extra,  # noqa: E402
+                                 mmpose_hrformer_extra)
 
 
 def build_attention_pair(channels: int, heads: int, window: int,
@@ -91,17 +101,42 @@ def build_pair(arch: str, device: str, with_cp: bool = False):
     return ref, ours
 
 
-def step_fn(model, x, mode, amp, call=None):
-    """``call(model, x)`` runs the model, returning a tensor (default: the
-    backbone's first output)."""
+def build_hrnet(width: str, device: str):
+    """mmpose's HRNet-W32 / W48 as configured for top-down pose (highest
+    stream only), random BN statistics: the CNN of similar COCO AP that
+    users would otherwise pick (a reference row; other weights, other
+    function)."""
+    from mmpose.models.backbones import HRNet as MMPoseHRNet
+    ref = MMPoseHRNet(hrnet_extra(width, multiscale_output=False),
+                      norm_cfg=dict(type='BN')).to(device)
+    with torch.no_grad():
+        for name, b in ref.named_buffers():
+            if name.endswith('running_var'):
+                b.uniform_(0.75, 1.25)
+    return ref
+
+
+AMP_DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
+
+
+def step_fn(model, x, mode, amp=None, call=None, cudagraphs=False):
+    """One training step (forward, backward, AdamW) or inference forward.
+    ``call(model, x)`` runs the model, returning a tensor (default: the
+    backbone's first output); ``amp``: None, 'bf16' or 'fp16' autocast;
+    ``cudagraphs`` marks each step as a new CUDA-graph iteration."""
     call = call or (lambda m, t: m(t)[0])
+    autocast = dict(device_type=x.device.type, enabled=amp is not None,
+                    dtype=AMP_DTYPES[amp or 'bf16'])
+    begin = torch.compiler.cudagraph_mark_step_begin if cudagraphs else \
+        (lambda: None)
     if mode == 'train':
         model.train()
         params = [p for p in model.parameters() if p.requires_grad]
         optim = torch.optim.AdamW(params, lr=1e-6) if params else None
 
         def step():
-            with torch.autocast(x.device.type, enabled=amp):
+            begin()
+            with torch.autocast(**autocast):
                 out = call(model, x)
             out.float().mean().backward()
             if optim is not None:
@@ -112,18 +147,26 @@ def step_fn(model, x, mode, amp, call=None):
 
         @torch.no_grad()
         def step():
-            with torch.autocast(x.device.type, enabled=amp):
+            begin()
+            with torch.autocast(**autocast):
                 call(model, x)
     return step
 
 
 def timed(step, device):
+    """Seconds one step takes: CUDA events on the GPU (the kernels' time
+    from the first launch to the last completion), wall clock on the
+    CPU."""
     if device == 'cuda':
+        start, end = (torch.cuda.Event(enable_timing=True) for _ in '12')
         torch.cuda.synchronize()
+        start.record()
+        step()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1e3
     t = time.perf_counter()
     step()
-    if device == 'cuda':
-        torch.cuda.synchronize()
     return time.perf_counter() - t
 
 
@@ -201,39 +244,76 @@ class OnnxBackbone(torch.nn.Module):
         return (torch.from_numpy(out), )
 
 
-VARIANT_OPTIONS = ('deploy', 'compile', 'onnx')
+IMPLEMENTATIONS = ('mmpose', 'ours', 'hrnet-w32', 'hrnet-w48')
+VARIANT_OPTIONS = ('deploy', 'compile', 'blocks', 'cudagraphs',
+                   'channels_last', 'onnx')
 
 
-def build_variant(name: str, ref, ours, x, mode: str,
-                  compile_backend: str = 'inductor'):
-    """``name`` = ``mmpose|ours`` + ``+option`` s (see the module doc)."""
+def check_variant(name: str, mode: str, device: str) -> None:
+    """Refuse, naming the reason, a variant that does not exist or cannot
+    run as asked (see the module doc)."""
     impl, *options = name.split('+')
-    if impl not in ('mmpose', 'ours') or \
+    if impl not in IMPLEMENTATIONS or \
             any(o not in VARIANT_OPTIONS for o in options):
-        raise SystemExit(f'unknown variant {name!r}: mmpose or ours, then '
-                         f'any of +{", +".join(VARIANT_OPTIONS)}')
+        raise SystemExit(f'unknown variant {name!r}: one of '
+                         f'{", ".join(IMPLEMENTATIONS)}, then any of '
+                         f'+{", +".join(VARIANT_OPTIONS)}')
     if mode == 'train' and {'deploy', 'onnx'} & set(options):
         raise SystemExit(f'{name}: +deploy and +onnx are inference only')
     if 'deploy' in options and impl != 'ours':
         raise SystemExit(f'{name}: +deploy is ours (mmpose has no fuse())')
-    model = copy.deepcopy(ref if impl == 'mmpose' else ours)
+    if 'cudagraphs' in options and (
+            device != 'cuda' or not {'compile', 'blocks'} & set(options)):
+        raise SystemExit(f'{name}: +cudagraphs needs --device cuda and '
+                         f'+compile or +blocks')
+    if 'onnx' in options and {'compile', 'blocks'} & set(options):
+        raise SystemExit(f'{name}: +onnx runs in onnxruntime, not compiled')
+
+
+def mmpose_block_classes(impl: str) -> tuple:
+    """The repeated blocks of mmpose's HRFormer / HRNet, for +blocks."""
+    from mmpose.models.backbones.hrformer import HRFormerBlock
+    from mmpose.models.backbones.resnet import BasicBlock, Bottleneck
+    return (HRFormerBlock, ) if impl == 'mmpose' else (BasicBlock,
+                                                       Bottleneck)
+
+
+def build_variant(name: str, models: dict, x, mode: str,
+                  compile_backend: str = 'inductor'):
+    """``name`` = an implementation + ``+option`` s (see the module doc);
+    ``models`` maps implementations to their eager modules, copied here."""
+    check_variant(name, mode, x.device.type)
+    impl, *options = name.split('+')
+    model = copy.deepcopy(models[impl])
     model.eval()  # (mmpose's HRFormer.train() returns None: no chaining)
+    if 'channels_last' in options:
+        model = model.to(memory_format=torch.channels_last)
     if 'deploy' in options:
         with torch.no_grad():
             model.switch_to_deploy()
     if 'onnx' in options:
         model = OnnxBackbone(model, x)
+    compile_kwargs = dict(backend=compile_backend)
+    if 'cudagraphs' in options:
+        compile_kwargs['mode'] = 'reduce-overhead'
+    if 'blocks' in options:
+        if impl == 'ours':
+            model.compile_blocks(**compile_kwargs)
+        else:
+            for m in model.modules():
+                if isinstance(m, mmpose_block_classes(impl)):
+                    m.compile(dynamic=False, **compile_kwargs)
     if 'compile' in options:
-        compiled = compile_model(model, name, compile_backend)
+        compiled = compile_model(model, name, **compile_kwargs)
         # (no `or`: a compiled module's truth value calls len())
         model = model if compiled is None else compiled
     return model
 
 
-def compile_model(model, name, backend='inductor'):
+def compile_model(model, name, **compile_kwargs):
     """torch.compile, or None with the reason printed."""
     try:
-        return torch.compile(model, backend=backend)
+        return torch.compile(model, **compile_kwargs)
     except Exception as e:  # noqa: BLE001  reported, not hidden
         print(f'{name}: torch.compile failed: {e!r}', file=sys.stderr)
         return None
@@ -249,7 +329,8 @@ def main(argv=None):
     p.add_argument('--mode', choices=['train', 'infer'], default='train')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
-    p.add_argument('--amp', action='store_true')
+    p.add_argument('--amp', nargs='?', const='bf16', choices=['bf16', 'fp16'],
+                   default=None, help='autocast (bare --amp: bf16)')
     p.add_argument('--part', choices=['backbone', 'attention'],
                    default='backbone')
     p.add_argument('--deploy', action='store_true')
@@ -261,7 +342,7 @@ def main(argv=None):
                    help='torch.compile backend of the +compile variants')
     p.add_argument('--variants', nargs='+', default=None,
                    help='e.g. mmpose mmpose+compile ours+deploy '
-                   'ours+deploy+compile ours+onnx (module doc)')
+                   'ours+blocks+cudagraphs ours+onnx hrnet-w32 (module doc)')
     args = p.parse_args(argv)
     if args.deploy and args.mode == 'train':
         p.error('--deploy folds BatchNorm: inference only')
@@ -277,21 +358,34 @@ def main(argv=None):
     torch.manual_seed(0)
     extra = {}
     if args.part == 'backbone':
+        for v in args.variants:  # refuse before building anything
+            check_variant(v, args.mode, args.device)
         ref, ours = build_pair(args.arch, args.device, with_cp=args.with_cp)
         x = torch.randn(args.batch, 3, *args.shape, device=args.device)
-        ref.eval(), ours.eval()
-        models = {v: build_variant(v, ref, ours, x, args.mode,
+        eager = dict(mmpose=ref, ours=ours)
+        for impl in {v.split('+')[0] for v in args.variants}:
+            if impl.startswith('hrnet-'):
+                eager[impl] = build_hrnet(impl.split('-')[1], args.device)
+        for m in eager.values():
+            m.eval()
+        models = {v: build_variant(v, eager, x, args.mode,
                                    args.compile_backend)
                   for v in args.variants}
-        # every variant's output against eager mmpose's (eval mode), first
+        inputs = {v: x.contiguous(memory_format=torch.channels_last)
+                  if 'channels_last' in v else x for v in args.variants}
+        # every variant's output against its eager model's in fp32 eval
+        # mode (ours against mmpose's: the same function), first
         t0 = time.perf_counter()
         with torch.no_grad():
-            expected = ref(x)[0]
+            expected = {k: m(x)[0] for k, m in eager.items()
+                        if k != 'ours'}
+            expected['ours'] = expected['mmpose']
             extra['max_abs_diff'] = {
-                v: (m(x)[0] - expected).abs().max().item()
-                for v, m in models.items()}
+                v: (m(inputs[v])[0] - expected[v.split('+')[0]]).abs().max()
+                .item() for v, m in models.items()}
         extra['first_call_s'] = round(time.perf_counter() - t0, 1)
-        steps = {k: step_fn(m, x, args.mode, args.amp)
+        steps = {k: step_fn(m, inputs[k], args.mode, args.amp,
+                            cudagraphs='cudagraphs' in k)
                  for k, m in models.items()}
     else:
         arch = HRFormer._resolve_arch(args.arch)
@@ -307,7 +401,7 @@ def main(argv=None):
     for _ in range(args.warmup):
         for s in steps.values():
             s()
-    if any('compile' in v for v in steps):
+    if any('compile' in v or 'blocks' in v for v in steps):
         from torch._dynamo.utils import counters
         extra['graph_breaks'] = sum(counters['graph_break'].values())
     if args.memory:
@@ -337,14 +431,19 @@ def main(argv=None):
         k: v / med[ref_key] for k, v in med.items()}
     best = {impl: min((k for k in med if k.split('+')[0] == impl),
                       key=med.get, default=None)
-            for impl in ('mmpose', 'ours')}
-    if all(best.values()):
+            for impl in IMPLEMENTATIONS}
+    if best['ours'] and best['mmpose']:
         result['best'] = dict(
             ours=best['ours'], mmpose=best['mmpose'],
             time_ratio_ours_over_mmpose=med[best['ours']] /
             med[best['mmpose']],
             images_per_s_ratio_ours_over_mmpose=med[best['mmpose']] /
             med[best['ours']])
+    for impl in IMPLEMENTATIONS[2:]:
+        if best['ours'] and best[impl]:
+            result.setdefault('best', {})[
+                f'images_per_s_ratio_ours_over_{impl}'] = \
+                med[best[impl]] / med[best['ours']]
     print(json.dumps(result, indent=1))
     return result
 

@@ -25,17 +25,17 @@ numerically neutral:
 State-dict keys match mmpose's ``HRFormer``, except that the derived
 ``relative_position_index`` buffers are not saved.
 """
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
-from mmcv.cnn.bricks import DropPath
 from mmengine.model.weight_init import trunc_normal_
 
 from hrformer_mm.registry import MODELS
-from ..layers import ConvFFN, LocalWindowAttention, WindowMultiHeadAttention
+from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
+                      WindowMultiHeadAttention)
 from .base import HRNetLayoutBackbone
 
 __all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
@@ -44,7 +44,13 @@ __all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
 class HRFormerBlock(nn.Module):
     """``x + DropPath(LWA(LN(x)))`` then ``x + DropPath(ConvFFN(LN(x)))``.
 
-    Takes and returns (B, C, H, W).
+    Takes and returns channels-last maps (B, H, W, C): layer norm, attention
+    and the FFN's convolutions all want that layout in memory, so blocks
+    pass it to each other without a copy and :class:`HRFormerBranch`
+    converts once on the way in and once on the way out (measured, see
+    docs/benchmarks.md).  Every block of one stream then sees inputs of one
+    shape and one layout, which is what lets the compiled blocks of
+    ``compile_cfg`` share their code.
     """
 
     def __init__(self,
@@ -68,19 +74,11 @@ class HRFormerBlock(nn.Module):
         self.norm2 = build_norm_layer(transformer_norm_cfg, channels)[1]
         self.ffn = ConvFFN(channels, int(channels * mlp_ratio), channels,
                            norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else \
-            nn.Identity()
+        self.drop_path = DropPath(drop_path)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        # Channels-last throughout: layer norm, attention and the FFN's
-        # convolutions all want (B, H, W, C) in memory, and the result, a
-        # channels_last (B, C, H, W), enters the next block without a copy
-        # (one copy per branch instead of two per block; measured, see
-        # docs/benchmarks.md).
-        x = x.permute(0, 2, 3, 1).contiguous()
         x = x + self.drop_path(self.attn(self.norm1(x)))
-        x = x + self.drop_path(self.ffn(self.norm2(x)))
-        return x.permute(0, 3, 1, 2)
+        return x + self.drop_path(self.ffn(self.norm2(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
@@ -89,16 +87,17 @@ class HRFormerBlock(nn.Module):
 
 
 class HRFormerBranch(nn.Sequential):
-    """The blocks of one stream in one module.
+    """The blocks of one stream in one module: (B, C, H, W) in and out.
 
-    Blocks pass channels-last maps to each other; the branch hands the
-    fusion a plain NCHW tensor, so the fusion convolutions see mmpose's
-    memory layout, whose rounding the parity tests pin to 1e-5
-    (channels-last fusion convolutions drift past it on HRFormer-B).
+    The blocks run on channels-last maps; the branch hands the fusion a
+    plain NCHW tensor, so the fusion convolutions see mmpose's memory
+    layout, whose rounding the parity tests pin to 1e-5 (channels-last
+    fusion convolutions drift past it on HRFormer-B).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x).contiguous()
+        x = super().forward(x.permute(0, 2, 3, 1).contiguous())
+        return x.permute(0, 3, 1, 2).contiguous()
 
 
 @MODELS.register_module()
@@ -129,6 +128,9 @@ class HRFormer(HRNetLayoutBackbone):
             ``align_corners``.  The default is the pose release's and
             mmpose's; :attr:`SEG_RELEASE_UPSAMPLE` the segmentation
             release's.
+        compile_cfg: None (eager), or ``torch.compile`` options (``{}``:
+            the defaults) for :meth:`compile_blocks`, which compiles each
+            transformer block on its own.
     """
 
     #: Fusion upsampling of the reference pose release and mmpose.
@@ -153,6 +155,8 @@ class HRFormer(HRNetLayoutBackbone):
     arch_defaults = dict(num_blocks=2, mlp_ratio=4, window_size=7,
                          stage1_blocks=2, stage1_channels=64)
 
+    compile_units = (HRFormerBlock, )
+
     def __init__(self,
                  arch: Union[str, dict] = 'small',
                  in_channels: int = 3,
@@ -168,6 +172,7 @@ class HRFormer(HRNetLayoutBackbone):
                  conv_cfg: dict = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 compile_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
                          init_cfg)
@@ -208,6 +213,7 @@ class HRFormer(HRNetLayoutBackbone):
                            upsample_by_factor=upsample['by_factor'],
                            align_corners=upsample['align_corners'])
         self._freeze_stages()
+        self._apply_compile_cfg(compile_cfg)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict],

@@ -22,12 +22,12 @@ Unlike both, inputs need not be multiples of 32.
 The name ``HRNet`` belongs to mmpose and mmseg: configs say
 ``type='hrformer_mm.HRNet'``.
 """
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch.nn as nn
 
 from hrformer_mm.registry import MODELS
-from ..layers import BasicBlock, make_res_layer
+from ..layers import BasicBlock, Bottleneck, make_res_layer
 from .base import HRNetLayoutBackbone
 
 __all__ = ['HRNet']
@@ -54,6 +54,9 @@ class HRNet(HRNetLayoutBackbone):
             1..n (with their transitions).
         norm_eval: keep BatchNorm statistics frozen in training.
         with_cp: gradient checkpointing per residual block.
+        compile_cfg: None (eager), or ``torch.compile`` options (``{}``:
+            the defaults) for :meth:`compile_blocks`, which compiles each
+            residual block on its own.
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -65,6 +68,8 @@ class HRNet(HRNetLayoutBackbone):
     }
     arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
 
+    compile_units = (BasicBlock, Bottleneck)
+
     def __init__(self,
                  arch: Union[str, dict] = 'w32',
                  in_channels: int = 3,
@@ -75,6 +80,7 @@ class HRNet(HRNetLayoutBackbone):
                  with_cp: bool = False,
                  conv_cfg: dict = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 compile_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, List[dict]] = [
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1,
@@ -101,6 +107,7 @@ class HRNet(HRNetLayoutBackbone):
                            basic_blocks, conv_cfg, norm_cfg, depthwise=False,
                            upsample_mode=upsample_mode)
         self._freeze_stages()
+        self._apply_compile_cfg(compile_cfg)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:

@@ -38,17 +38,16 @@ differences from the public code and its configs:
 * ``with_cp`` checkpoints whole blocks and leaves the BatchNorm momentum
   alone (the reference changes it to 1 - 0.9 ** 0.5 under ``with_cp``).
 """
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
-from mmcv.cnn.bricks import DropPath
 
 from hrformer_mm.registry import MODELS
 from .base import MultiResolutionBackbone
-from ..layers import (ConvStem, CrossShapedStripeAttention,
+from ..layers import (ConvStem, CrossShapedStripeAttention, DropPath,
                       DiversityEnhancedShortcut, EfficientPatchEmbed, MixCFN,
                       MultiResolutionFusion)
 
@@ -78,8 +77,7 @@ class HRViTBlock(nn.Module):
         self.des = DiversityEnhancedShortcut(channels)
         self.norm2 = build_norm_layer(transformer_norm_cfg, channels)[1]
         self.ffn = MixCFN(channels, int(channels * mlp_ratio))
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else \
-            nn.Identity()
+        self.drop_path = DropPath(drop_path)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.drop_path(self.attn(self.norm1(x)) + self.des(x))
@@ -145,6 +143,9 @@ class HRViT(MultiResolutionBackbone):
         with_cp: gradient checkpointing per transformer block.
         norm_cfg: stem, fusion and attention-output normalisation.
         transformer_norm_cfg: patch-embedding, block and stage-end norms.
+        compile_cfg: None (eager), or ``torch.compile`` options (``{}``:
+            the defaults) for :meth:`compile_blocks`, which compiles each
+            transformer block on its own.
     """
 
     # Branch widths, head width, MLP ratio per branch, and the blocks per
@@ -165,6 +166,8 @@ class HRViT(MultiResolutionBackbone):
     }
     arch_defaults = dict(stripe_widths=(1, 2, 7, 7), stem_channels=64)
 
+    compile_units = (HRViTBlock, )
+
     def __init__(self,
                  arch: Union[str, dict] = 'b1',
                  in_channels: int = 3,
@@ -176,6 +179,7 @@ class HRViT(MultiResolutionBackbone):
                  with_cp: bool = False,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  transformer_norm_cfg: dict = dict(type='LN', eps=1e-5),
+                 compile_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(init_cfg=init_cfg)
         self.arch = a = self._resolve_arch(arch)
@@ -216,6 +220,7 @@ class HRViT(MultiResolutionBackbone):
         self.stages = nn.ModuleList(stages)
         self.out_channels = tuple(a['channels'][i] for i in out_indices)
         self._freeze_stages()
+        self._apply_compile_cfg(compile_cfg)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:

@@ -1,5 +1,6 @@
 from .conv_act import Conv2dAct, fusable_activation, fuse_conv_activations
 from .conv_ffn import ConvFFN
+from .drop_path import DropPath
 from .fusion import (HighResolutionModule, MultiResolutionFusion,
                      apply_transition, make_transition)
 from .mix_cfn import MixCFN
@@ -17,6 +18,7 @@ from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
 
 __all__ = [
     'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN',
+    'DropPath',
     'HighResolutionModule', 'MultiResolutionFusion',
     'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
