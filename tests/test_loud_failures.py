@@ -153,6 +153,25 @@ def test_inf_loss_before_any_checkpoint_says_none_saved(tmp_path):
             runner, 0, outputs={'decode.loss_ce': torch.tensor(float('inf'))})
 
 
+def test_non_finite_check_reads_the_losses_runtime_info_copied_to_host(
+        tmp_path):
+    """mmengine's RuntimeInfoHook (same priority, registered first) has
+    already copied each loss to the host: the check uses that copy instead
+    of reading the device tensor again (a second synchronisation per
+    iteration on a GPU)."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub(f'nonfinite-{tmp_path.name}')
+    runner = types.SimpleNamespace(iter=7, epoch=0, work_dir=str(tmp_path),
+                                   message_hub=hub)
+    hub.update_scalar('train/loss', float('inf'))
+    with pytest.raises(NonFiniteLossError, match='loss=inf'):
+        NonFiniteLossHook().after_train_iter(
+            runner, 0, outputs=dict(loss=torch.tensor(0.5)))
+    hub.update_scalar('train/loss', 0.5)
+    NonFiniteLossHook().after_train_iter(
+        runner, 0, outputs=dict(loss=torch.tensor(float('nan'))))
+
+
 # -- checkpoint writes and auto-resume ---------------------------------------
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     from mmengine.runner.checkpoint import save_checkpoint

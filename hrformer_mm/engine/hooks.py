@@ -1,4 +1,5 @@
 """Hooks that make an interrupted run resume exactly."""
+import math
 import random
 
 import numpy as np
@@ -83,7 +84,24 @@ class NonFiniteLossHook(Hook):
     on disk is still a good one; the error names it.
     """
 
+    # VERY_HIGH, as mmengine's RuntimeInfoHook, which is registered first
+    # and so runs first: it has copied each loss to the host already
     priority = 'VERY_HIGH'
+
+    @staticmethod
+    def _host_value(runner, name: str, value) -> float:
+        """The loss as a Python float: the copy RuntimeInfoHook made this
+        iteration when there is one (no second device synchronisation),
+        else the value itself."""
+        hub = getattr(runner, 'message_hub', None)
+        scalars = hub.log_scalars if hub is not None else {}
+        key = f'train/{name}'
+        if key in scalars and isinstance(value, torch.Tensor) and \
+                value.numel() == 1:
+            return float(scalars[key].current())
+        if isinstance(value, torch.Tensor):  # non-finite entries stay so
+            return float(value.detach().float().sum())
+        return float(value)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
@@ -91,12 +109,10 @@ class NonFiniteLossHook(Hook):
             return
         bad = {}
         for name, value in outputs.items():
-            if 'loss' not in name:
-                continue
-            v = value.detach().float() if isinstance(value, torch.Tensor) \
-                else torch.tensor(float(value))
-            if not torch.isfinite(v).all():
-                bad[name] = float(v.flatten()[0]) if v.numel() else v
+            if 'loss' in name:
+                v = self._host_value(runner, name, value)
+                if not math.isfinite(v):
+                    bad[name] = v
         if not bad:
             return
         ckpt = last_checkpoint(runner.work_dir)
