@@ -13,9 +13,11 @@ CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
 # HRNet configs (other backbones, mmdet too): tests/test_configs_hrnet.py;
 # HRPVT (mmpose's PVT v2 backbone, SimCC heads of fixed input size):
 # tests/test_hrpvt.py
+# The *_fast configs compile their blocks with inductor at the first
+# forward (minutes on 2 CPU cores): test_fast_config_is_its_base_compiled
 CONFIGS = [c for c in CONFIGS
            if '_base_' not in c and not osp.basename(c).startswith(
-               ('hrnet', 'hrpvt'))]
+               ('hrnet', 'hrpvt')) and not c.endswith('_fast.py')]
 
 
 def build(path):
@@ -52,6 +54,18 @@ def test_config_builds_and_runs_forward(path):
                            heads)['num_classes']
             out = model(torch.randn(1, 3, 64, 64), mode='tensor')
             assert out.shape[1] == num_classes
+
+
+def test_fast_config_is_its_base_compiled():
+    """The fast path from the config alone: the same model (same state-dict
+    keys, so the same checkpoints), its 44 transformer blocks compiled one
+    by one, mmpose's per-iteration host-side accuracy off."""
+    cfg, fast = build(osp.join(ROOT, 'configs/pose/hrformer_b_coco_fast.py'))
+    _, base = build(osp.join(ROOT, 'configs/pose/hrformer_b_coco.py'))
+    assert fast.backbone.compiled_blocks == 44
+    assert base.backbone.compiled_blocks == 0
+    assert list(fast.state_dict()) == list(base.state_dict())
+    assert fast.train_cfg == dict(compute_acc=False)
 
 
 def test_hrformer_b_pose_gives_17_heatmaps_at_64x48():
