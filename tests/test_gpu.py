@@ -96,6 +96,35 @@ def test_compiled_blocks_match_eager_and_train_under_bf16(pair, no_tf32):
     assert torch.isfinite(loss)
 
 
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_window_attention_runs_on_the_fused_kernel_with_its_bias(dtype):
+    """With only the memory-efficient SDPA backend allowed (flash attention
+    takes no additive bias), forward and backward of a window-attention
+    layer run, the bias table gets its gradient, and the result is the
+    math backend's."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from hrformer_mm.models.layers import LocalWindowAttention
+    torch.manual_seed(0)
+    layer = LocalWindowAttention(64, 2, 7).cuda()
+    torch.nn.init.trunc_normal_(layer.attn.relative_position_bias_table,
+                                std=0.02)
+    x = torch.randn(4, 28, 21, 64, device='cuda')
+    results = {}
+    for backend in (SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH):
+        layer.zero_grad()
+        with sdpa_kernel([backend]), torch.autocast(
+                'cuda', dtype=dtype, enabled=dtype != torch.float32):
+            out = layer(x)
+        out.float().square().mean().backward()
+        table = layer.attn.relative_position_bias_table.grad
+        assert table is not None and table.abs().sum() > 0
+        results[backend] = (out.float(), table.clone())
+    (o1, g1), (o2, g2) = results.values()
+    tol = 1e-4 if dtype == torch.float32 else 3e-2
+    assert _rel_err(o1, o2) < tol and _rel_err(g1, g2) < 10 * tol
+
+
 @pytest.fixture(scope='module')
 def gpu_coco(tmp_path_factory):
     from hrformer_mm.datasets import generate_coco_keypoints
