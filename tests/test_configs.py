@@ -59,13 +59,16 @@ def test_config_builds_and_runs_forward(path):
 def test_fast_config_is_its_base_compiled():
     """The fast path from the config alone: the same model (same state-dict
     keys, so the same checkpoints), its 44 transformer blocks compiled one
-    by one, mmpose's per-iteration host-side accuracy off."""
+    by one, mmpose's per-iteration host-side accuracy off, batches copied
+    without blocking from pinned memory."""
     cfg, fast = build(osp.join(ROOT, 'configs/pose/hrformer_b_coco_fast.py'))
     _, base = build(osp.join(ROOT, 'configs/pose/hrformer_b_coco.py'))
     assert fast.backbone.compiled_blocks == 44
     assert base.backbone.compiled_blocks == 0
     assert list(fast.state_dict()) == list(base.state_dict())
     assert fast.train_cfg == dict(compute_acc=False)
+    assert fast.data_preprocessor._non_blocking
+    assert cfg.train_dataloader.pin_memory
 
 
 def test_hrformer_b_pose_gives_17_heatmaps_at_64x48():
