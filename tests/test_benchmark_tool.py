@@ -82,6 +82,7 @@ def test_block_compiled_channels_last_and_hrnet_rows(bench, capsys):
         assert out['max_abs_diff'][v] < 1e-4, v
         assert out['peak_memory_mb'][v] > 0, v
     assert out['best']['ours'] in variants[1:4]
+    assert all(out['first_step_s'][v] > 0 for v in variants)
     assert out['best']['images_per_s_ratio_ours_over_hrnet-w32'] == \
         pytest.approx(out['images_per_s'][out['best']['ours']] /
                       out['images_per_s']['hrnet-w32'])

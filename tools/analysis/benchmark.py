@@ -33,6 +33,8 @@ running sum of tensor allocations and frees the torch profiler records
 during the step, i.e. memory allocated on top of what was live before it),
 ``--profile N`` prints each model's N most expensive operators (self time),
 ``--amp`` runs every variant under autocast (bf16 unless ``--amp fp16``).
+``first_step_s`` is each variant's first timed-mode step (warm-up), i.e.
+its compile time for compiled variants.
 A training step is forward, backward and an AdamW step.  On the GPU each
 step is timed with CUDA events.
 
@@ -325,7 +327,9 @@ def main(argv=None):
     p.add_argument('--shape', type=int, nargs=2, default=(256, 192))
     p.add_argument('--batch', type=int, default=8)
     p.add_argument('--iters', type=int, default=10)
-    p.add_argument('--warmup', type=int, default=2)
+    p.add_argument('--warmup', type=int, default=2,
+                   help='untimed steps first; the first one (always run) '
+                   'is reported as first_step_s')
     p.add_argument('--mode', choices=['train', 'infer'], default='train')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
@@ -398,7 +402,11 @@ def main(argv=None):
             mmpose=step_fn(ref, x, args.mode, args.amp,
                            lambda m, t: m(t.flatten(1, 2), H, W)),
             ours=step_fn(ours, x, args.mode, args.amp, lambda m, t: m(t)))
-    for _ in range(args.warmup):
+    # the first step of each variant, alone: for compiled variants, the
+    # compile time of the timed mode (training or inference)
+    extra['first_step_s'] = {k: round(timed(s, args.device), 2)
+                             for k, s in steps.items()}
+    for _ in range(args.warmup - 1):
         for s in steps.values():
             s()
     if any('compile' in v or 'blocks' in v for v in steps):
