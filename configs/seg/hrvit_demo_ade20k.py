@@ -1,6 +1,6 @@
 # The HRViT demo: HRViT-b1 + SegFormer all-MLP head trained from scratch on
 # the built-in ADE20K-format scenes, with exactly the HRFormer-T + OCR
-# demo's data, crops (96x96), batch, learning rate and 250-iteration
+# demo's data, crops (96x96), batch, learning rate and 150-iteration
 # schedule (`bash tools/demo.sh --family hrvit`).  BN instead of SyncBN,
 # no drop path, a 128-channel head.
 _base_ = ['./hrformer_demo_ade20k.py']
