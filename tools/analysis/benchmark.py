@@ -62,6 +62,8 @@ import torch  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
 from hrformer_mm.models.backbones import HRFormer  # noqa: E402
+from hrformer_mm.models.backbones.base import \
+    compile_repeated_blocks  # noqa: E402
 from hrformer_mm.testing import (hrnet_extra,  # noqa: E402
                                  mmpose_hrformer_extra)
 
@@ -302,9 +304,8 @@ def build_variant(name: str, models: dict, x, mode: str,
         if impl == 'ours':
             model.compile_blocks(**compile_kwargs)
         else:
-            for m in model.modules():
-                if isinstance(m, mmpose_block_classes(impl)):
-                    m.compile(dynamic=False, **compile_kwargs)
+            compile_repeated_blocks(model, mmpose_block_classes(impl),
+                                    **compile_kwargs)
     if 'compile' in options:
         compiled = compile_model(model, name, **compile_kwargs)
         # (no `or`: a compiled module's truth value calls len())

@@ -101,7 +101,7 @@ def time_step(runner, batch, warmup: int, iters: int):
     model = runner.model
     wrapper = runner.optim_wrapper
     times = []
-    for i in range(warmup + iters):
+    for _ in range(warmup + iters):
         t = _now()
         model.train_step(batch, optim_wrapper=wrapper)
         times.append(_now() - t)

@@ -27,9 +27,29 @@ from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
                       apply_transition, fuse_conv_activations, make_res_layer,
                       make_transition)
 
-__all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone']
+__all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
+           'compile_repeated_blocks']
 
 STEM_CHANNELS = 64
+
+
+#: the least recompile limit :func:`compile_repeated_blocks` sets
+RECOMPILE_LIMIT = 64
+
+
+def compile_repeated_blocks(root: nn.Module, classes: Tuple[type, ...],
+                            **compile_kwargs) -> int:
+    """``torch.compile`` every submodule of ``root`` that is an instance of
+    ``classes``, in place, each on its own (regional compilation); returns
+    how many.  ``dynamic`` defaults to False, and the compiler's recompile
+    limit is raised to :data:`RECOMPILE_LIMIT` if lower (see
+    :meth:`MultiResolutionBackbone.compile_blocks`)."""
+    compile_kwargs = {'dynamic': False, **compile_kwargs}
+    _raise_recompile_limit(RECOMPILE_LIMIT)
+    blocks = [m for m in root.modules() if isinstance(m, classes)]
+    for m in blocks:
+        m.compile(**compile_kwargs)
+    return len(blocks)
 
 
 def _raise_recompile_limit(limit: int) -> None:
@@ -128,8 +148,6 @@ class MultiResolutionBackbone(BaseModule):
     compile_units: Tuple[type, ...] = ()
     #: how many blocks :meth:`compile_blocks` compiled (0: none)
     compiled_blocks: int = 0
-    #: the least recompile limit :meth:`compile_blocks` sets
-    RECOMPILE_LIMIT = 64
 
     def compile_blocks(self, **compile_kwargs) -> int:
         """Compile every repeated block in place, one ``torch.compile`` per
@@ -147,21 +165,16 @@ class MultiResolutionBackbone(BaseModule):
         being what the fastest kernels and CUDA graphs need (a new batch
         size compiles once more).  State-dict keys do not change, so
         checkpoints load either way.  The compiler's recompile limit is
-        raised to :attr:`RECOMPILE_LIMIT` if lower, since a training run
+        raised to :data:`RECOMPILE_LIMIT` if lower, since a training run
         needs one graph per stream for training, evaluation and each batch
         size.
         """
         if not self.compile_units:
             raise NotImplementedError(
                 f'{type(self).__name__} names no blocks to compile')
-        compile_kwargs = dict(dict(dynamic=False), **compile_kwargs)
-        _raise_recompile_limit(self.RECOMPILE_LIMIT)
-        blocks = [m for m in self.modules()
-                  if isinstance(m, self.compile_units)]
-        for m in blocks:
-            m.compile(**compile_kwargs)
-        self.compiled_blocks = len(blocks)
-        return len(blocks)
+        self.compiled_blocks = compile_repeated_blocks(
+            self, self.compile_units, **compile_kwargs)
+        return self.compiled_blocks
 
     def _freeze_stages(self) -> None:
         for m in self._frozen_modules():
