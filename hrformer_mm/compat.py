@@ -6,7 +6,7 @@ once by :func:`apply_all`, which ``import hrformer_mm`` calls, so a config
 with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 """
 import functools
-import importlib.machinery
+import importlib
 import importlib.util
 import sys
 import types
@@ -16,61 +16,41 @@ import numpy as np
 _APPLIED = False
 
 
-class MissingCompiledOpError(RuntimeError):
-    """Raised when code calls an mmcv compiled op that mmcv-lite lacks."""
+# The placeholder for mmcv's compiled ops lives in its own module (which the
+# start-up finder also loads, before this package can be imported).
+from . import ops_fallback  # noqa: E402
+from .ops_fallback import (MissingCompiledOpError,  # noqa: E402,F401
+                           UnsupportedOpOptionError)
 
-
-def _make_ops_placeholder() -> types.ModuleType:
-    """A stand-in for ``mmcv._ext`` whose every attribute raises on call.
-
-    mmcv-lite ships no compiled extension, yet ``mmpose.models`` and
-    ``mmseg.models`` import ``mmcv.ops`` at import time (for heads this project
-    never builds).  mmcv's ``ext_loader`` only looks names up, so a module that
-    hands out raising functions lets everything import, and the first real use
-    of a compiled op fails with its name instead of an ImportError far away.
-    """
-
-    class _OpsPlaceholder(types.ModuleType):
-
-        def __getattr__(self, name: str):
-            if name.startswith('__'):
-                raise AttributeError(name)
-
-            def _missing(*args, **kwargs):
-                raise MissingCompiledOpError(
-                    f'mmcv compiled op "{name}" is not available: this '
-                    'environment uses mmcv-lite. Rebuild the environment with '
-                    'HRFORMER_FULL_MMCV=1 bash tools/setup_env.sh to compile '
-                    'mmcv 2.1.0 with its ops.')
-
-            _missing.__name__ = name
-            return _missing
-
-    module = _OpsPlaceholder('mmcv._ext')
-    # importlib.util.find_spec('mmcv._ext') (called by mmpose's init_model)
-    # raises ValueError on a module whose __spec__ is None.
-    module.__spec__ = importlib.machinery.ModuleSpec('mmcv._ext', None)
-    module.__file__ = None
-    module.is_placeholder = True
-    return module
+# loaded by file from the start-up finder, the module is in sys.modules but
+# not yet an attribute of the package
+setattr(sys.modules[__package__], 'ops_fallback', ops_fallback)
 
 
 def install_mmcv_ops_placeholder() -> bool:
-    """Install the ``mmcv._ext`` placeholder if compiled ops are absent.
+    """Make ``mmcv._ext`` importable where mmcv's compiled ops are absent.
 
-    Returns True when the placeholder was installed.
+    A real compiled extension always wins.  Otherwise ``mmcv._ext`` becomes
+    :func:`hrformer_mm.ops_fallback.make_ext_module`'s module (torchvision
+    serves nms / roi_align, every other op raises naming itself), put in
+    place here unless the start-up finder already serves it.
+
+    Returns True when ``mmcv._ext`` is the placeholder.
     """
-    if 'mmcv._ext' in sys.modules:
-        return getattr(sys.modules['mmcv._ext'], 'is_placeholder', False)
-    if importlib.util.find_spec('mmcv') is None:
-        return False
-    try:
-        if importlib.util.find_spec('mmcv._ext') is not None:
+    if 'mmcv._ext' not in sys.modules:
+        if importlib.util.find_spec('mmcv') is None:
             return False
-    except (ImportError, ValueError):
-        pass
-    sys.modules['mmcv._ext'] = _make_ops_placeholder()
-    return True
+        try:
+            spec = importlib.util.find_spec('mmcv._ext')
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            sys.modules['mmcv._ext'] = ops_fallback.make_ext_module()
+        elif spec.origin == ops_fallback.ORIGIN:
+            importlib.import_module('mmcv._ext')
+        else:
+            return False
+    return getattr(sys.modules['mmcv._ext'], 'is_placeholder', False)
 
 
 def install_checkpoint_loader() -> None:
