@@ -1,7 +1,9 @@
 """Write the built-in demo datasets: synthetic people in COCO keypoint
 format (data/demo/coco), synthetic scenes in ADE20K format (data/demo/ade)
-and synthetic faces in WFLW format (data/demo/wflw).  Deterministic for a
-given --seed."""
+and synthetic faces in WFLW format (data/demo/wflw); with --only det, only
+synthetic objects in COCO instance format (boxes and masks, OUT/coco; the
+detection demo writes data/demo/det/coco).  Deterministic for a given
+--seed."""
 import argparse
 import json
 import os
@@ -11,8 +13,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
-    GENERATOR_VERSION, generate_ade20k, generate_coco_keypoints,
-    generate_wflw)
+    GENERATOR_VERSION, generate_ade20k, generate_coco_detection,
+    generate_coco_keypoints, generate_wflw)
 
 STAMP = 'generator.json'
 
@@ -31,14 +33,21 @@ def main(argv=None):
     p.add_argument('--seg-val', type=int, default=60)
     p.add_argument('--face-train', type=int, default=400)
     p.add_argument('--face-val', type=int, default=100)
-    p.add_argument('--only', choices=['pose', 'seg', 'face'])
+    p.add_argument('--det-train', type=int, default=300)
+    p.add_argument('--det-val', type=int, default=60)
+    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det'],
+                   help="one dataset; 'det' (COCO instances) is written "
+                   'only when asked for')
     p.add_argument('--if-stale', action='store_true',
                    help='do nothing if --out already holds data written by '
                    'this generator version with these arguments')
     args = p.parse_args(argv)
     # what the files depend on; written last, so an interrupted run is stale
+    # (the det counts only where det is written: other folders' stamps stay
+    # valid)
     key = dict(version=GENERATOR_VERSION,
-               **{k: v for k, v in vars(args).items() if k != 'if_stale'})
+               **{k: v for k, v in vars(args).items() if k != 'if_stale'
+                  and (args.only == 'det' or not k.startswith('det_'))})
     stamp = osp.join(args.out, STAMP)
     if args.if_stale and osp.isfile(stamp):
         with open(stamp) as f:
@@ -61,6 +70,10 @@ def main(argv=None):
         summary['wflw'] = generate_wflw(
             osp.join(args.out, 'wflw'), args.face_train, args.face_val,
             seed=args.seed + 2)
+    if args.only == 'det':
+        summary['coco_det'] = generate_coco_detection(
+            osp.join(args.out, 'coco'), args.det_train, args.det_val,
+            seed=args.seed + 3)
     with open(stamp, 'w') as f:
         json.dump(key, f)
     print(json.dumps(summary, indent=1))

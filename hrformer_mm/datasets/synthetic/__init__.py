@@ -1,14 +1,16 @@
-"""Small, learnable stand-ins for COCO keypoints, ADE20K and WFLW, written in
-the exact on-disk formats of the real datasets, one module per format.
+"""Small, learnable stand-ins for COCO keypoints, COCO instances (boxes and
+masks), ADE20K and WFLW, written in the exact on-disk formats of the real
+datasets, one module per format.
 
 The real datasets cannot be downloaded on every machine this project runs
 on, yet the demo and the end-to-end tests must exercise the real mmpose /
 mmseg dataset classes, pipelines and metrics.  Everything is a pure function
 of a seed, so a dataset is reproducible.
 """
-from .ade20k import ADE20K_DEMO_CLASSES, generate_ade20k
+from .ade20k import ADE20K_DEMO_CLASSES, draw_car, generate_ade20k
 from .coco import (COCO_KEYPOINTS, COCO_SKELETON, draw_person,
                    generate_coco_keypoints)
+from .coco_det import DET_CLASSES, generate_coco_detection
 from .textures import texture
 from .wflw import WFLW_FLIP_PAIRS, WFLW_NUM_KEYPOINTS, generate_wflw
 
@@ -16,6 +18,7 @@ __all__ = [
     'COCO_KEYPOINTS', 'COCO_SKELETON', 'ADE20K_DEMO_CLASSES',
     'generate_coco_keypoints', 'generate_ade20k', 'draw_person', 'texture',
     'WFLW_FLIP_PAIRS', 'WFLW_NUM_KEYPOINTS', 'generate_wflw',
+    'DET_CLASSES', 'draw_car', 'generate_coco_detection',
     'GENERATOR_VERSION'
 ]
 

@@ -13,7 +13,7 @@ from .textures import noise as _noise
 from .textures import paste as _paste
 from .textures import texture
 
-__all__ = ['ADE20K_DEMO_CLASSES', 'generate_ade20k']
+__all__ = ['ADE20K_DEMO_CLASSES', 'draw_car', 'generate_ade20k']
 
 # ADE20K's 1-based label ids (0 = "other", ignored with reduce_zero_label).
 ADE20K_DEMO_CLASSES = {
@@ -32,6 +32,31 @@ def _tinted(rng: np.random.Generator, h: int, w: int, kind: str,
     c1 = rng.uniform(lo, hi)
     c2 = rng.uniform(lo, hi)
     return np.clip(t * c1 + (1 - t) * c2, 0, 255).astype(np.uint8)
+
+
+def draw_car(rng: np.random.Generator, h: int, w: int,
+             horizon: float) -> Tuple[np.ndarray, np.ndarray]:
+    """A car standing on the ground below ``horizon`` in an (h, w)
+    image, seen from the side: returns its mask and a full-size texture
+    holding its look (body colour, dark cabin windows, wheels)."""
+    cw = int(rng.uniform(0.25, 0.4) * w)
+    ch = int(cw * rng.uniform(0.35, 0.5))
+    x0 = int(rng.uniform(-0.05, 0.9) * w)
+    y1 = int(rng.uniform(horizon + ch * 0.5, h))
+    colour = rng.uniform(0, 255, 3)
+    m = np.zeros((h, w), np.uint8)
+    cv2.rectangle(m, (x0, y1 - ch), (x0 + cw, y1 - ch // 4), 1, -1)
+    cv2.rectangle(m, (x0 + cw // 5, y1 - int(ch * 1.5)),
+                  (x0 + 4 * cw // 5, y1 - ch), 1, -1)
+    tex = np.empty((h, w, 3), np.uint8)
+    tex[:] = colour.astype(np.uint8)
+    cv2.rectangle(tex, (x0 + cw // 5 + 2, y1 - int(ch * 1.4)),
+                  (x0 + 4 * cw // 5 - 2, y1 - ch - 1), (40, 30, 30), -1)
+    for wx in (x0 + cw // 5, x0 + 4 * cw // 5):
+        cv2.circle(m, (wx, y1 - ch // 4), max(2, ch // 4), 1, -1)
+        cv2.circle(tex, (wx, y1 - ch // 4), max(2, ch // 4), (25, 25, 25),
+                   -1)
+    return m.astype(bool), tex
 
 
 def _scene(rng: np.random.Generator, h: int,
@@ -97,24 +122,8 @@ def _scene(rng: np.random.Generator, h: int,
              _tinted(rng, h, w, 'blotch', [10, 70, 10], [70, 170, 80]))
     # cars on the ground: a body, a cabin with dark windows, two wheels
     for _ in range(int(rng.integers(1, 3))):
-        cw = int(rng.uniform(0.25, 0.4) * w)
-        ch = int(cw * rng.uniform(0.35, 0.5))
-        x0 = int(rng.uniform(-0.05, 0.9) * w)
-        y1 = int(rng.uniform(horizon + ch * 0.5, h))
-        colour = rng.uniform(0, 255, 3)
-        m = np.zeros((h, w), np.uint8)
-        cv2.rectangle(m, (x0, y1 - ch), (x0 + cw, y1 - ch // 4), 1, -1)
-        cv2.rectangle(m, (x0 + cw // 5, y1 - int(ch * 1.5)),
-                      (x0 + 4 * cw // 5, y1 - ch), 1, -1)
-        tex = np.empty((h, w, 3), np.uint8)
-        tex[:] = colour.astype(np.uint8)
-        cv2.rectangle(tex, (x0 + cw // 5 + 2, y1 - int(ch * 1.4)),
-                      (x0 + 4 * cw // 5 - 2, y1 - ch - 1), (40, 30, 30), -1)
-        for wx in (x0 + cw // 5, x0 + 4 * cw // 5):
-            cv2.circle(m, (wx, y1 - ch // 4), max(2, ch // 4), 1, -1)
-            cv2.circle(tex, (wx, y1 - ch // 4), max(2, ch // 4), (25, 25, 25),
-                       -1)
-        fill(m.astype(bool), C['car'], tex)
+        m, tex = draw_car(rng, h, w, horizon)
+        fill(m, C['car'], tex)
     # people, with clothed (thicker) limbs: a stick figure's limbs would be
     # about one logit wide at the 1/4-resolution output of the heads
     for _ in range(int(rng.integers(1, 3))):
