@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from hrformer_mm.models.backbones import HRFormer
-from hrformer_mm.models.convert import (convert_hrformer_checkpoint,
-                                        detect_source)
+from hrformer_mm.models.backbones.weights import (convert_checkpoint,
+                                                  detect_source)
 from hrformer_mm.testing import mmpose_hrformer_extra
 
 from e2e_utils import PYTHON, ROOT, run
@@ -66,7 +66,7 @@ def test_reference_classification_checkpoint_converts_exactly():
     state = {k[len('backbone.'):]: v for k, v in _pose_state().items()
              if k.startswith('backbone.')}
     ref = to_reference_scheme(state, with_head=False, with_cls=True)
-    new, report = convert_hrformer_checkpoint(ref, 'official')
+    new, report = convert_checkpoint(ref, 'official')
     assert new.keys() == state.keys()
     assert all(torch.equal(new[k], state[k]) for k in state)
     assert report.with_rpe  # ImageNet models did use the bias
@@ -80,7 +80,7 @@ def test_reference_classification_checkpoint_converts_exactly():
 
 def test_reference_pose_checkpoint_turns_the_unused_bias_off():
     state = _pose_state()
-    new, report = convert_hrformer_checkpoint(to_reference_scheme(state))
+    new, report = convert_checkpoint(to_reference_scheme(state))
     assert report.source == 'official' and report.with_rpe is False
     assert 'with_rpe=False' in report.summary()
     expected = {k: v for k, v in state.items()
@@ -95,7 +95,7 @@ def test_reference_pose_checkpoint_turns_the_unused_bias_off():
 
 def test_keep_rpe_keeps_the_reference_pose_bias_tables():
     state = _pose_state()
-    new, report = convert_hrformer_checkpoint(to_reference_scheme(state),
+    new, report = convert_checkpoint(to_reference_scheme(state),
                                               keep_rpe=True)
     assert report.with_rpe
     assert new.keys() == state.keys()
@@ -106,7 +106,7 @@ def test_mmpose_checkpoint_only_loses_the_derived_index_buffers():
     ref = mmpose_backbones.HRFormer(
         mmpose_hrformer_extra(TINY), norm_cfg=dict(type='BN'))
     state = ref.state_dict()
-    new, report = convert_hrformer_checkpoint(state, 'mmpose')
+    new, report = convert_checkpoint(state, 'mmpose')
     n_index = sum(k.endswith('relative_position_index') for k in state)
     assert n_index > 0
     assert len(report.dropped['derived buffer, recomputed by the model']) \
@@ -121,7 +121,7 @@ def test_incomplete_qkv_is_an_error():
     key = next(k for k in state if k.endswith('k_proj.weight'))
     del state[key]
     with pytest.raises(KeyError, match='incomplete q/k/v'):
-        convert_hrformer_checkpoint(state, 'official')
+        convert_checkpoint(state, 'official')
 
 
 def _mmpose_native_config(tmp_path, coco_root):

@@ -10,8 +10,8 @@ import torch
 import torch.nn as nn
 
 from hrformer_mm.models.backbones import HRViT, HRViTBlock
-from hrformer_mm.models.convert import (convert_hrvit_checkpoint,
-                                        is_hrvit_reference)
+from hrformer_mm.models.backbones.hrvit_weights import (
+    hrvit_checkpoint_filter, is_hrvit_reference)
 from hrformer_mm.models.layers import (CrossShapedStripeAttention,
                                        DiversityEnhancedShortcut, MixCFN,
                                        MultiResolutionFusion, des_factors,
@@ -58,7 +58,7 @@ def test_golden_outputs_of_the_public_code():
         assert (got - expected).abs().max() < 1e-5
 
 
-def test_converter_renames_reference_keys():
+def test_converter_renames_reference_keys_of_a_bare_backbone():
     state = {
         'module.stem.conv1.weight': torch.zeros(1),
         'features.4.blocks.2.0.0.weight': torch.zeros(1),
@@ -69,11 +69,9 @@ def test_converter_renames_reference_keys():
         'features.5.branches.2.3.attn.parallel_conv.1.weight': torch.zeros(1),
         'features.5.branches.2.3.ffn.conv.conv_5.weight': torch.zeros(1),
         'features.11.norm.3.bias': torch.zeros(1),
-        'backbone.features.1.branches.0.0.attn_norm.weight': torch.zeros(1),
         'head.classifier.weight': torch.zeros(1),
-        'decode_head.conv_seg.weight': torch.zeros(1),
     }
-    new, report = convert_hrvit_checkpoint(state)
+    new, report = hrvit_checkpoint_filter(state, whole_model=False)
     assert sorted(new) == sorted([
         'stem.conv1.weight',
         'stages.2.fusion.2.0.0.weight',
@@ -84,11 +82,26 @@ def test_converter_renames_reference_keys():
         'stages.2.branches.2.blocks.3.attn.value_conv.weight',
         'stages.2.branches.2.blocks.3.ffn.dwconv5.weight',
         'stages.5.branches.3.norm.bias',
-        'backbone.stages.0.branches.0.blocks.0.norm1.weight',
-        'decode_head.conv_seg.weight',
     ])
     assert report.dropped['ImageNet classification head'] == [
         'head.classifier.weight']
+
+
+def test_converter_keeps_the_heads_of_a_whole_model():
+    """In a whole model ``head.`` is the task head (a pose model's), not the
+    ImageNet classifier: only the backbone's keys change."""
+    state = {
+        'backbone.features.1.branches.0.0.attn_norm.weight': torch.zeros(1),
+        'backbone.features.1.branches.0.0.attn.to_qkv.weight': torch.zeros(1),
+        'head.final_layer.weight': torch.zeros(1),
+        'decode_head.conv_seg.weight': torch.zeros(1),
+    }
+    new, report = hrvit_checkpoint_filter(state)
+    assert sorted(new) == [
+        'backbone.stages.0.branches.0.blocks.0.attn.qv.weight',
+        'backbone.stages.0.branches.0.blocks.0.norm1.weight',
+        'decode_head.conv_seg.weight', 'head.final_layer.weight']
+    assert not report.dropped and report.renamed == 2
 
 
 def test_convert_tool_writes_a_checkpoint_that_loads(tmp_path):

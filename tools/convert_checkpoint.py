@@ -1,41 +1,41 @@
 """Convert an HRFormer, HRNet or HRViT checkpoint into hrformer_mm's key
-scheme.
+scheme, offline.
 
-    python tools/convert_checkpoint.py --src {official,mmpose,hrnet,hrvit,auto}
-        IN OUT [--keep-rpe] [--config CONFIG]
+    python tools/convert_checkpoint.py IN OUT [--src SRC] [--keep-rpe]
+        [--config CONFIG]
 
-``official``: the reference HRFormer release (pose, segmentation or ImageNet
-models, told apart by their heads); ``mmpose``: mmpose's HRFormer;
-``hrnet``: mmpose's, mmseg's or mmdet's HRNet (or the reference ImageNet
-release), whose keys are already ours, so only the classifier is dropped;
-``hrvit``: a checkpoint of the public HRViT code (facebookresearch/HRViT).
-``auto`` (the default) detects the source.
-
-Prints what was renamed, merged and dropped.  With ``--config`` it also
-builds that config's model, loads the converted weights and reports missing
-and unexpected keys (and fails if the backbone misses any).
+Not needed to use such a checkpoint: the backbones read every format this
+command reads when they load it (``load_from``, ``init_cfg=dict(type=
+'Pretrained')``, ``tools/test.py CONFIG CKPT``), with the same code
+(``hrformer_mm/models/backbones/*_weights.py``; docs/weights.md).  It
+writes the result once, prints what was renamed, merged, folded, resized
+and dropped, and with ``--config`` loads it into that config's model and
+reports missing and unexpected keys (failing if the backbone misses any).
 """
 import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-import hrformer_mm  # noqa: E402,F401
-from hrformer_mm.engine.checks import load_state_dict_from_file  # noqa: E402
-from hrformer_mm.models.convert import SOURCES, convert_checkpoint  # noqa
+import hrformer_mm  # noqa: F401  (environment fixes before mm* imports)
+from hrformer_mm.engine.checks import load_state_dict_from_file
+from hrformer_mm.models.backbones.weights import SOURCES, convert_checkpoint
 
 
-def check_against_config(config: str, state: dict, with_rpe: bool) -> int:
+def build_model(config: str, with_rpe: bool):
     from mmengine.config import Config
 
     from hrformer_mm.engine.launch import build_model_from_config
     cfg = Config.fromfile(config)
-    if cfg.model.backbone.type.endswith('HRFormer'):
-        cfg.model.backbone.with_rpe = with_rpe
-    _, model = build_model_from_config(cfg)
+    if cfg.model.backbone.type.endswith('HRFormer') and not with_rpe:
+        cfg.model.backbone.with_rpe = False
+    return build_model_from_config(cfg)[1]
+
+
+def check_against_model(model, state: dict) -> int:
+    """Load ``state`` into ``model`` and print the key mismatches; returns
+    how many backbone keys are missing."""
     result = model.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys
                if not k.endswith('num_batches_tracked')]
@@ -50,19 +50,30 @@ def check_against_config(config: str, state: dict, with_rpe: bool) -> int:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('src_ckpt', metavar='IN')
-    p.add_argument('dst_ckpt', metavar='OUT')
-    p.add_argument('--src', default='auto',
-                   choices=list(SOURCES) + ['auto'])
+    p.add_argument('src_ckpt', metavar='IN', help='checkpoint to convert')
+    p.add_argument('dst_ckpt', metavar='OUT', help='where to write the result')
+    p.add_argument('--src', default='auto', choices=list(SOURCES) + ['auto'],
+                   help='official: the reference HRFormer release (pose, '
+                   'segmentation or ImageNet models, told apart by their '
+                   "heads); mmpose: mmpose's HRFormer; hrnet: mmpose's, "
+                   "mmseg's, mmdet's or the reference ImageNet HRNet; hrvit: "
+                   'the public HRViT code; auto (default): detected')
     p.add_argument('--keep-rpe', action='store_true',
                    help='keep the relative position bias tables of a '
                    'reference pose checkpoint (they were never trained)')
-    p.add_argument('--config', help='check the result against this config')
+    p.add_argument('--config',
+                   help="check the result against this config's model, "
+                   'and resize bias tables to its window size')
     args = p.parse_args(argv)
 
     state = load_state_dict_from_file(args.src_ckpt)
-    new, report = convert_checkpoint(
-        state, args.src, keep_rpe=True if args.keep_rpe else None)
+    keep_rpe = True if args.keep_rpe else None
+    new, report = convert_checkpoint(state, args.src, keep_rpe=keep_rpe)
+    model = None
+    if args.config:
+        model = build_model(args.config, report.with_rpe)
+        new, report = convert_checkpoint(state, args.src, keep_rpe=keep_rpe,
+                                         backbone=model.backbone)
     print(report.summary())
     torch.save(dict(state_dict=new,
                     meta=dict(hrformer_mm=dict(source=report.source,
@@ -70,9 +81,8 @@ def main(argv=None):
                               converted_from=osp.basename(args.src_ckpt))),
                args.dst_ckpt)
     print(f'wrote {args.dst_ckpt} ({len(new)} tensors)')
-    if args.config:
-        missing_backbone = check_against_config(args.config, new,
-                                                report.with_rpe)
+    if model is not None:
+        missing_backbone = check_against_model(model, new)
         if missing_backbone:
             sys.exit(f'{missing_backbone} backbone keys missing')
 

@@ -117,7 +117,13 @@ def check_checkpoint_matches(model: torch.nn.Module, filename: str,
     half-random model, which is how a wrong ``--checkpoint`` (say HRFormer-B
     weights for an HRFormer-S config) goes unnoticed.
     """
-    state = load_state_dict_from_file(filename)
+    from hrformer_mm.models.backbones.weights import \
+        adapt_state_dict_for_model
+
+    # compared as the backbones' load pre-hooks will read it: other
+    # releases' formats, bias tables of another window size
+    state = adapt_state_dict_for_model(model,
+                                       load_state_dict_from_file(filename))
     own = model.state_dict()
     wrong_shape = [
         f'{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}'
@@ -139,8 +145,8 @@ def check_checkpoint_matches(model: torch.nn.Module, filename: str,
             f'{len(wrong_shape)} tensors have other shapes, '
             f'{len(missing)} of {len(tracked)} model tensors are missing from '
             'it. It was probably saved from another architecture or variant '
-            '(check arch / channels / num_classes), or needs converting '
-            '(tools/convert_checkpoint.py).' + hint +
+            '(check arch / channels / num_classes), or is in a format the '
+            'backbone does not read (docs/weights.md).' + hint +
             (f'\n  {detail}' if detail else '') +
             (f'\n  ... and {more} more' if more > 0 else ''))
 

@@ -9,8 +9,8 @@ time, never part of this repository); its ``models/hrvit.py`` needs
 public backbone, gives every parameter and buffer seeded random values (the
 attention BatchNorm included, which starts at zero), saves its state dict in
 the public key scheme, converts it with
-:func:`hrformer_mm.models.convert.convert_hrvit_checkpoint`, loads it
-strictly into ours and compares the four outputs in eval mode.
+:func:`~hrformer_mm.models.backbones.hrvit_weights.hrvit_checkpoint_filter`,
+loads it strictly into ours and compares the four outputs in eval mode.
 
 ``--write-golden`` records, once, the reference outputs of a tiny variant
 for ``tests/test_hrvit.py``: the public key names and shapes, the seed and
@@ -100,8 +100,9 @@ def reference_state(model) -> Dict[str, torch.Tensor]:
 
 def ours_from_reference_state(arch, state: Dict[str, torch.Tensor]):
     from hrformer_mm.models.backbones import HRViT
-    from hrformer_mm.models.convert import convert_hrvit_checkpoint
-    converted, _ = convert_hrvit_checkpoint(state)
+    from hrformer_mm.models.backbones.hrvit_weights import \
+        hrvit_checkpoint_filter
+    converted, _ = hrvit_checkpoint_filter(state, whole_model=False)
     model = HRViT(arch)
     model.load_state_dict(converted, strict=True)
     return model.eval()

@@ -4,7 +4,8 @@ The reference release (github.com/HRNet/HRFormer, ``seg/``) is the code behind
 every published HRFormer mIoU.  This script builds its backbone and its whole
 OCR model (``seg/lib/models/nets/hrt.py``, ``HRT_{SMALL,BASE}_OCR_V2``) with
 seeded random weights in its own key scheme, converts them with
-``hrformer_mm.models.convert`` and loads them strictly into the model of this
+``hrformer_mm.models.backbones.hrformer_weights`` (what loading them does)
+and loads them strictly into the model of this
 project's config, then compares, in eval mode, the four backbone streams, the
 auxiliary logits and the OCR logits (at 1/4 and at input size, as the
 reference returns them), in float32 and in float64.  Identical computations
@@ -186,7 +187,8 @@ def build_ours(config: str, state: dict, arch: dict = None,
 
     from hrformer_mm.config_helpers import ocr_heads
     from hrformer_mm.engine.launch import build_model_from_config
-    from hrformer_mm.models.convert import convert_hrformer_checkpoint
+    from hrformer_mm.models.backbones.hrformer_weights import \
+        hrformer_checkpoint_filter
     cfg = Config.fromfile(config)
     if arch is not None:
         cfg.model.backbone.arch = arch
@@ -194,7 +196,8 @@ def build_ours(config: str, state: dict, arch: dict = None,
                                           dict(type='BN'))
     _, model = build_model_from_config(cfg)
     model.to(dtype)  # before loading: loading casts to the model's dtype
-    converted, report = convert_hrformer_checkpoint(state, 'official')
+    converted, report = hrformer_checkpoint_filter(state, model.backbone,
+                                                   src='official')
     if report.release != 'segmentation':
         raise ValueError('not a reference segmentation checkpoint:\n'
                          + report.summary())

@@ -26,6 +26,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
                       apply_transition, fuse_conv_activations, make_res_layer,
                       make_transition)
+from .weights import (ConversionReport, backbone_load_pre_hook,
+                      install_registration_hook)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
            'compile_repeated_blocks']
@@ -63,6 +65,9 @@ def _raise_recompile_limit(limit: int) -> None:
         setattr(dynamo_config, name, limit)
 
 
+install_registration_hook()
+
+
 class MultiResolutionBackbone(BaseModule):
     """What every multi-resolution backbone of this package does the same
     way: option checks, input checks, default initialisation, arch-zoo
@@ -80,6 +85,19 @@ class MultiResolutionBackbone(BaseModule):
     out_indices: tuple
     frozen_stages: int
     norm_eval: bool
+
+    def __init__(self, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        # every way mmengine loads weights ends in load_state_dict: this is
+        # where other releases' checkpoints are read (weights.py)
+        self._register_load_state_dict_pre_hook(backbone_load_pre_hook,
+                                                with_module=True)
+
+    @staticmethod
+    def checkpoint_filter(state, backbone=None, whole_model=None):
+        """``(state, report)`` in this backbone's key scheme; families
+        with other releases to read override it (``*_weights.py``)."""
+        return state, ConversionReport(source='hrformer_mm')
 
     def _set_options(self, in_channels: int, out_indices: Sequence[int],
                      num_streams: int, frozen_stages: int, num_stages: int,

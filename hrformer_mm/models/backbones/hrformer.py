@@ -37,6 +37,7 @@ from hrformer_mm.registry import MODELS
 from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
                       WindowMultiHeadAttention)
 from .base import HRNetLayoutBackbone
+from .hrformer_weights import hrformer_checkpoint_filter
 
 __all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
 
@@ -156,6 +157,8 @@ class HRFormer(HRNetLayoutBackbone):
                          stage1_blocks=2, stage1_channels=64)
 
     compile_units = (HRFormerBlock, )
+    #: reads other releases' checkpoints at load time (hrformer_weights.py)
+    checkpoint_filter = staticmethod(hrformer_checkpoint_filter)
 
     def __init__(self,
                  arch: Union[str, dict] = 'small',

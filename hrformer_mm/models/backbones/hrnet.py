@@ -29,6 +29,7 @@ import torch.nn as nn
 from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, Bottleneck, make_res_layer
 from .base import HRNetLayoutBackbone
+from .hrnet_weights import hrnet_checkpoint_filter
 
 __all__ = ['HRNet']
 
@@ -69,6 +70,8 @@ class HRNet(HRNetLayoutBackbone):
     arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
 
     compile_units = (BasicBlock, Bottleneck)
+    #: reads other releases' checkpoints at load time (hrnet_weights.py)
+    checkpoint_filter = staticmethod(hrnet_checkpoint_filter)
 
     def __init__(self,
                  arch: Union[str, dict] = 'w32',

@@ -20,7 +20,8 @@ mixed-scale conv FFN (:class:`~hrformer_mm.models.layers.MixCFN`).
 Numerically identical to the public code (facebookresearch/HRViT,
 ``models/hrvit.py`` and its segmentation copy) at input sizes that are
 multiples of 32; its checkpoints load through
-:func:`hrformer_mm.models.convert.convert_hrvit_checkpoint`.  Deliberate
+:func:`~hrformer_mm.models.backbones.hrvit_weights.hrvit_checkpoint_filter`
+whenever they are loaded.  Deliberate
 differences from the public code and its configs:
 
 * any input size: fusion upsamples to the target stream's size, where the
@@ -47,6 +48,7 @@ from mmcv.cnn import build_norm_layer
 
 from hrformer_mm.registry import MODELS
 from .base import MultiResolutionBackbone
+from .hrvit_weights import hrvit_checkpoint_filter
 from ..layers import (ConvStem, CrossShapedStripeAttention, DropPath,
                       DiversityEnhancedShortcut, EfficientPatchEmbed, MixCFN,
                       MultiResolutionFusion)
@@ -167,6 +169,8 @@ class HRViT(MultiResolutionBackbone):
     arch_defaults = dict(stripe_widths=(1, 2, 7, 7), stem_channels=64)
 
     compile_units = (HRViTBlock, )
+    #: reads other releases' checkpoints at load time (hrvit_weights.py)
+    checkpoint_filter = staticmethod(hrvit_checkpoint_filter)
 
     def __init__(self,
                  arch: Union[str, dict] = 'b1',
