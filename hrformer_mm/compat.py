@@ -50,7 +50,8 @@ def install_mmcv_ops_placeholder() -> bool:
             importlib.import_module('mmcv._ext')
         else:
             return False
-    return getattr(sys.modules['mmcv._ext'], 'is_placeholder', False)
+    # `is True`: an extension module may answer every attribute
+    return getattr(sys.modules['mmcv._ext'], 'is_placeholder', False) is True
 
 
 def install_checkpoint_loader() -> None:

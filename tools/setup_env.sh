@@ -13,7 +13,11 @@
 #     builds nor imports on numpy 2 and which mmpose never imports.
 #   * xtcocotools' wheel is built against numpy 1; rebuild it against numpy 2.
 #   * mmcv-lite has no compiled ops; hrformer_mm installs a placeholder for
-#     mmcv._ext that raises a clear error if any compiled op is ever called.
+#     mmcv._ext (hrformer_mm/ops_fallback.py) that serves nms and roi_align
+#     from torchvision and raises a clear error naming any other compiled op.
+#     The install also puts hrformer_mm_mmcv_ext.pth into site-packages, so
+#     the hosts' APIs find the placeholder when imported before hrformer_mm
+#     (checked at the end, in a fresh interpreter).
 #     Set HRFORMER_FULL_MMCV=1 to build full mmcv 2.1.0 from source instead
 #     (14 minutes of setup on 2 cores, measured; the wheel is cached under
 #     .cache/wheels, so later setups reuse it).
@@ -84,5 +88,8 @@ log "7/7 test tools and hrformer_mm itself (editable)"
 
 "$VENV/bin/python" -c "import hrformer_mm, mmpose.models, mmseg.models" \
   || { log "import check failed"; exit 1; }
+# the hosts' APIs first, hrformer_mm not imported: needs the start-up .pth
+"$VENV/bin/python" -c "import mmpose.apis, mmseg.apis, mmdet.apis" \
+  || { log "host API import check failed (is hrformer_mm_mmcv_ext.pth in site-packages?)"; exit 1; }
 want_stamp > "$STAMP"
 log "done in $((SECONDS - t0)) s"
