@@ -1,10 +1,13 @@
 # Faster R-CNN with HRNetV2p-W32 (the V2p read-out: V2 reduced to 256
 # channels, pooled into 5 levels at strides 4-64, a 3x3 conv per level),
-# COCO, 1x schedule.  mmdet faster-rcnn_hrnetv2p-w32-1x_coco: 40.2 box AP.
+# COCO, 1x schedule: mmdet's faster-rcnn_hrnetv2p-w32-1x_coco, 40.2 box AP
+# (checkpoint faster_rcnn_hrnetv2p_w32_1x_coco_20200130-6e286425.pth).
 # Everything but the backbone and neck is mmdet's own config;
 # norm_cfg=None / act_cfg=None make the neck mmdet's HRFPN exactly (same
-# keys, so mmdet's checkpoints load).  RoI heads need compiled mmcv ops:
-# training and testing need full mmcv (tools/build_mmcv.sh).
+# keys, so mmdet's checkpoints load).  norm_eval=True is mmdet's HRNet
+# default (BN statistics frozen at their ImageNet values, batch 2 per GPU).
+# The RoI and NMS ops run on torchvision's kernels on the default install
+# (mmcv-lite); see docs/hrnet.md "Detection".
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
 model = dict(
@@ -12,6 +15,7 @@ model = dict(
         _delete_=True,
         type='hrformer_mm.HRNet',
         arch='w32',
+        norm_eval=True,
         init_cfg=dict(type='Pretrained',
                       checkpoint='open-mmlab://msra/hrnetv2_w32')),
     neck=dict(

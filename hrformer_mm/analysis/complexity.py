@@ -20,11 +20,13 @@ projections by ``F.multi_head_attention_forward`` rather than through
 ``nn.Linear`` modules, so its four projections are counted from its query
 and key lengths in both conventions, its two products in ``complete``.
 
-Counting uses forward hooks, so it also covers heads from mmpose / mmseg.
-Element-wise work (norms, activations, softmax, resizing) is counted in
-neither, as in the papers and in mmengine / fvcore.  (mmengine's
-``get_model_complexity_info`` silently drops
-``F.scaled_dot_product_attention``, which is why this counter exists.)
+Counting uses forward hooks, so it also covers heads from mmpose / mmseg /
+mmdet, transposed convs (Mask R-CNN's mask upsampling) included.
+Element-wise work (norms, activations, softmax, resizing, pooling) is
+counted in neither, as in the papers; nor are a detector's RoIAlign sampling
+and NMS.  (mmengine's ``get_model_complexity_info`` silently drops
+``F.scaled_dot_product_attention`` and custom ops such as torchvision's
+``roi_align`` and ``nms``, which is why this counter exists.)
 """
 from dataclasses import dataclass
 from typing import Callable, Dict
@@ -67,6 +69,13 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
         totals['paper'] += macs
         totals['complete'] += macs
 
+    def deconv_hook(m, inputs, out):
+        # every input element scatters into k x k x out/groups outputs
+        macs = inputs[0].numel() * (m.out_channels // m.groups) * \
+            m.kernel_size[0] * m.kernel_size[1]
+        totals['paper'] += macs
+        totals['complete'] += macs
+
     def linear_hook(m, inputs, out):
         macs = inputs[0].numel() // m.in_features * m.in_features * \
             m.out_features
@@ -101,6 +110,8 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.ConvTranspose2d):
+            handles.append(m.register_forward_hook(deconv_hook))
         elif isinstance(m, nn.Linear):
             handles.append(m.register_forward_hook(linear_hook))
         elif isinstance(m, LocalWindowAttention):

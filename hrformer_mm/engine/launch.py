@@ -1,10 +1,10 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: turning command-line
 flags into config changes, and building the right runner.
 
-Which library runs a config is the config's ``default_scope`` (``mmpose``
-or ``mmseg``); training itself is mmengine's ``Runner`` in both cases, so
-distributed launches go through ``torchrun`` / Slurm and mmengine's
-``init_dist`` exactly as in mmpose and mmseg.
+Which library runs a config is the config's ``default_scope`` (``mmpose``,
+``mmseg`` or ``mmdet``); training itself is mmengine's ``Runner`` in every
+case, so distributed launches go through ``torchrun`` / Slurm and
+mmengine's ``init_dist`` exactly as in the hosts.
 """
 import argparse
 import logging
@@ -21,9 +21,8 @@ from hrformer_mm.safe_load import TRUST_ENV
 from .checks import (check_checkpoint_matches, check_data_files,
                      check_head_channels)
 
-SCOPES = ('mmpose', 'mmseg')
-# mmdet configs build (tests, complexity) but are not trained by our tools
-BUILD_SCOPES = SCOPES + ('mmdet', )
+SCOPES = ('mmpose', 'mmseg', 'mmdet')
+BUILD_SCOPES = SCOPES
 
 
 def _common_args(parser: argparse.ArgumentParser) -> None:
@@ -82,7 +81,8 @@ def _load(args) -> Config:
     scope = cfg.get('default_scope')
     if scope not in SCOPES:
         raise ValueError(f'{args.config}: default_scope must be one of '
-                         f'{SCOPES} (it picks mmpose or mmseg), got {scope!r}')
+                         f'{SCOPES} (it picks mmpose, mmseg or mmdet), got '
+                         f'{scope!r}')
     cfg.launcher = args.launcher
     if args.trust_checkpoint:
         os.environ[TRUST_ENV] = '1'

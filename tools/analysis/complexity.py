@@ -6,6 +6,10 @@
 without the attention products (the convention of the HRFormer paper's
 tables).  ``complete``: everything the network multiplies, window padding
 and attention products included.  See hrformer_mm/analysis/complexity.py.
+
+Detectors: backbone + neck + RPN head, then the RoI heads on ``--proposals``
+boxes (1000; Mask R-CNN's mask head on the first 100); ``--proposals 0``
+stops at the RPN head.
 """
 import argparse
 import json
@@ -25,6 +29,10 @@ from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
 
 # mmdet's COCO test scale (1333 x 800), as H x W
 DET_SHAPE = (800, 1333)
+# RoIs the R-CNN heads see at test time: the RPN's max_per_img in mmdet's
+# Faster / Mask R-CNN configs (the mask head then runs on the first 100, as
+# on mmdet's 100 detections per image).
+DET_PROPOSALS = 1000
 
 
 def default_shape(cfg: Config):
@@ -36,22 +44,48 @@ def default_shape(cfg: Config):
     return tuple(cfg.crop_size)
 
 
-def counted_forward(cfg: Config, model, x: torch.Tensor):
-    """What one pass runs, and what it covers.  A detector's RoI head needs
-    compiled mmcv ops (RoIAlign, NMS), so detectors count backbone, neck and
-    RPN head."""
+def _detector_forward(model, x: torch.Tensor, proposals: int):
+    """Backbone, neck, RPN head and, with ``proposals``, the RoI heads on
+    that many boxes.  The RoI heads' cost depends on how many boxes they
+    see, not where, so fixed random boxes stand in for the RPN's (whose
+    number after NMS would depend on the weights)."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    feats = model.extract_feat(x)
+    model.rpn_head(feats)
+    if proposals and getattr(model, 'roi_head', None) is not None:
+        h, w = x.shape[-2:]
+        g = torch.Generator().manual_seed(0)
+        xy = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h])
+        wh = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h]) / 4
+        boxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w, h]))], 1)
+        model.roi_head.forward(
+            feats, [InstanceData(bboxes=boxes)],
+            [DetDataSample(metainfo=dict(img_shape=(h, w)))])
+
+
+def counted_forward(cfg: Config, model, x: torch.Tensor,
+                    proposals: int = DET_PROPOSALS):
+    """What one pass runs, and what it covers."""
     if cfg.default_scope == 'mmdet':
-        return (lambda: model.rpn_head(model.extract_feat(x)),
-                'backbone + neck + RPN head')
+        counted = 'backbone + neck + RPN head'
+        if proposals and getattr(model, 'roi_head', None) is not None:
+            counted += f' + RoI heads ({proposals} proposals'
+            counted += f', mask head on {min(proposals, 100)})' if getattr(
+                model.roi_head, 'with_mask', False) else ')'
+        return lambda: _detector_forward(model, x, proposals), counted
     return lambda: model(x, None, mode='tensor'), 'whole model'
 
 
-def config_complexity(config: str, shape=None) -> dict:
+def config_complexity(config: str, shape=None,
+                      proposals: int = DET_PROPOSALS) -> dict:
+    """``proposals``: RoIs through a detector's RoI heads (0: stop at the
+    RPN head)."""
     cfg, model = build_model_from_config(config)
     model.eval()
     h, w = shape or default_shape(cfg)
     x = torch.zeros(1, 3, h, w)
-    forward, counted = counted_forward(cfg, model, x)
+    forward, counted = counted_forward(cfg, model, x, proposals)
     result = count_complexity(model, forward)
     return dict(config=config, shape=[h, w], counted=counted,
                 **result.as_dict())
@@ -61,9 +95,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('config')
     p.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
+    p.add_argument('--proposals', type=int, default=DET_PROPOSALS,
+                   help='detectors: RoIs through the RoI heads (0: count '
+                   'backbone, neck and RPN head only)')
     p.add_argument('--json', action='store_true', help='print JSON only')
     args = p.parse_args(argv)
-    r = config_complexity(args.config, args.shape)
+    r = config_complexity(args.config, args.shape, args.proposals)
     if args.json:
         print(json.dumps(r))
         return

@@ -1,0 +1,11 @@
+# Faster R-CNN with HRNetV2p-W18, COCO, 1x: mmdet's
+# faster-rcnn_hrnetv2p-w18-1x_coco, 36.9 box AP (checkpoint
+# faster_rcnn_hrnetv2p_w18_1x_coco_20200130-56651a6d.pth).  The W32 config
+# with W18's widths, as mmdet derives its W18 config.
+_base_ = './hrnetv2p_w32_faster_rcnn_coco.py'
+model = dict(
+    backbone=dict(
+        arch='w18',
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='open-mmlab://msra/hrnetv2_w18')),
+    neck=dict(in_channels=[18, 36, 72, 144]))

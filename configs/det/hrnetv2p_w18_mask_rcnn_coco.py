@@ -1,0 +1,10 @@
+# Mask R-CNN with HRNetV2p-W18, COCO, 1x: mmdet's
+# mask-rcnn_hrnetv2p-w18-1x_coco, 37.7 box AP / 34.2 mask AP (checkpoint
+# mask_rcnn_hrnetv2p_w18_1x_coco_20200205-1c3d78ed.pth).
+_base_ = './hrnetv2p_w32_mask_rcnn_coco.py'
+model = dict(
+    backbone=dict(
+        arch='w18',
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='open-mmlab://msra/hrnetv2_w18')),
+    neck=dict(in_channels=[18, 36, 72, 144]))

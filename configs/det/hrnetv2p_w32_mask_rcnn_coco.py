@@ -1,0 +1,24 @@
+# Mask R-CNN with HRNetV2p-W32 (V2p neck, as the Faster R-CNN config), COCO,
+# 1x schedule: mmdet's mask-rcnn_hrnetv2p-w32-1x_coco, 41.2 box AP / 37.1
+# mask AP (checkpoint mask_rcnn_hrnetv2p_w32_1x_coco_20200207-b29f616e.pth).
+# Everything but the backbone and neck is mmdet's own Mask R-CNN config.
+_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='hrformer_mm.HRNet',
+        arch='w32',
+        norm_eval=True,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='open-mmlab://msra/hrnetv2_w32')),
+    neck=dict(
+        _delete_=True,
+        type='hrformer_mm.HRNetV2Neck',
+        in_channels=[32, 64, 128, 256],
+        mode='v2p',
+        out_channels=256,
+        num_outs=5,
+        norm_cfg=None,
+        act_cfg=None,
+        init_cfg=dict(type='Caffe2Xavier', layer='Conv2d')))
