@@ -383,3 +383,67 @@ def test_hook_is_a_fast_no_op_on_our_scheme():
     assert state.keys() == before.keys()
     assert all(state[k] is before[k] for k in state)
     assert per_call < 0.05, per_call  # measured about 5 ms on 2 busy cores
+
+
+# ------------------------------------ tools/test.py CONFIG CKPT, end to end
+
+def _test_py(tmp_path, name, config, ckpt):
+    import json
+    import pickle
+
+    from e2e_utils import PYTHON, run
+    out = tmp_path / name
+    proc = run([PYTHON, 'tools/test.py', config, str(ckpt), '--work-dir',
+                str(out), '--out', str(out / 'preds.pkl')])
+    with open(out / 'preds.pkl', 'rb') as f:
+        preds = pickle.load(f)
+    metrics = json.loads((out / 'metrics.json').read_text())
+    return preds, metrics, proc.stdout + proc.stderr
+
+
+def _reference_checkpoint_pair(tmp_path, config, to_format):
+    _, model = build_model_from_config(config)
+    foreign = dict(state_dict=to_format(our_state(model)), meta={})
+    return _offline(tmp_path, foreign)
+
+
+def test_test_py_on_a_reference_pose_checkpoint_as_on_its_conversion(
+        tmp_path):
+    import numpy as np
+
+    from hrformer_mm.datasets import generate_coco_keypoints
+
+    from e2e_utils import pose_config
+    coco = tmp_path / 'coco'
+    generate_coco_keypoints(str(coco), num_train=1, num_val=4, seed=5)
+    config = pose_config(tmp_path, coco,
+                         extra="model['backbone']['with_rpe'] = False")
+    src, dst = _reference_checkpoint_pair(tmp_path, config,
+                                          hrformer_reference_pose)
+    direct, m_direct, log = _test_py(tmp_path, 'direct', config, src)
+    converted, m_converted, _ = _test_py(tmp_path, 'converted', config, dst)
+    assert 'adapted the checkpoint' in log and 'pose release' in log
+    assert len(direct) == len(converted) > 0
+    for a, b in zip(direct, converted):
+        assert np.array_equal(a['pred_instances']['keypoints'],
+                              b['pred_instances']['keypoints'])
+    assert m_direct == m_converted
+
+
+def test_test_py_on_a_reference_seg_checkpoint_as_on_its_conversion(
+        tmp_path):
+    from hrformer_mm.datasets import generate_ade20k
+
+    from e2e_utils import seg_config
+    ade = tmp_path / 'ade'
+    generate_ade20k(str(ade), num_train=1, num_val=2, seed=1)
+    config = seg_config(tmp_path, ade)
+    src, dst = _reference_checkpoint_pair(tmp_path, config,
+                                          hrformer_reference_seg)
+    direct, m_direct, log = _test_py(tmp_path, 'direct', config, src)
+    converted, m_converted, _ = _test_py(tmp_path, 'converted', config, dst)
+    assert 'conv biases folded into BatchNorm running means: 9' in log
+    assert len(direct) == len(converted) == 2
+    for a, b in zip(direct, converted):
+        assert torch.equal(a['seg_logits']['data'], b['seg_logits']['data'])
+    assert m_direct == m_converted
