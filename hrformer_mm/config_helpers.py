@@ -49,8 +49,8 @@ def ocr_heads(in_channels: Union[int, Sequence[int]],
       it, so its checkpoints convert exactly: resize with
       align_corners=True, auxiliary 3x3 conv to 512 channels, dropout 0.05
       before the OCR classifier.  The reference's 3x3 convs carry a bias in
-      front of BatchNorm; mmseg's ``ConvModule`` has none, and the checkpoint
-      converter folds those biases into the BatchNorm running means, which
+      front of BatchNorm; mmseg's ``ConvModule`` has none, and loading a
+      reference checkpoint folds those biases into the BatchNorm running means, which
       is exact.
     * ``'mmseg'``: mmseg's HRNet-OCR: align_corners=False, auxiliary 1x1
       conv keeping the concatenated width (``aux_channels=None``), no

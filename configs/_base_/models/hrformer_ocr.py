@@ -9,8 +9,8 @@
 #   object regions; the OCR head (3x3 conv to 512 channels, object context
 #   with 256 key channels, dropout 0.05) predicts, trained with OHEM
 #   cross-entropy.  See hrformer_mm.config_helpers.ocr_heads.
-# Converted reference checkpoints load into these configs unchanged:
-#   python tools/convert_checkpoint.py --src official IN.pth OUT.pth
+# Reference segmentation checkpoints load into these configs directly (the
+# backbone reads their keys at load time, docs/weights.md).
 # Defaults: HRFormer-S, 150 classes (ADE20K).  mmengine replaces lists on
 # inheritance, so configs that change the width or the classes rebuild the
 # list with ocr_heads.
