@@ -38,6 +38,9 @@ from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
                       WindowMultiHeadAttention)
 from .base import HRNetLayoutBackbone
 from .hrformer_weights import hrformer_checkpoint_filter
+from .host_form import (check_arch_is_ours, is_pretrained_init,
+                        options_from_extra, pretrained_init_cfg,
+                        zero_init_residual_norms)
 
 __all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
 
@@ -106,8 +109,8 @@ class HRFormer(HRNetLayoutBackbone):
     """HRFormer backbone.
 
     Args:
-        arch: ``'tiny'``, ``'small'``, ``'base'`` or a dict with the keys of
-            :attr:`arch_zoo` entries.
+        arch: ``'tiny'``, ``'small'`` (the default), ``'base'`` or a dict
+            with the keys of :attr:`arch_zoo` entries.
         in_channels: input image channels.
         window_size: overrides the arch's window size in every branch (the
             paper's large-window segmentation models use 13 or 15).
@@ -132,6 +135,33 @@ class HRFormer(HRNetLayoutBackbone):
         compile_cfg: None (eager), or ``torch.compile`` options (``{}``:
             the defaults) for :meth:`compile_blocks`, which compiles each
             transformer block on its own.
+        zero_init_residual: start stage 1's bottlenecks as the identity
+            (their last BatchNorm zeroed) unless ``init_cfg`` loads a
+            checkpoint, as mmpose's flag does.
+        pretrained: deprecated (the hosts' older form): a checkpoint path,
+            short for ``init_cfg=dict(type='Pretrained', checkpoint=...)``;
+            mmseg's segmentors pass their own ``pretrained`` here.
+
+    mmpose's form, so that mmpose's HRFormer configs switch to this class
+    by their ``type`` alone, with the same outputs on the same checkpoint:
+
+    Args:
+        extra: mmpose's ``dict(stage1=..., stage2=..., stage3=...,
+            stage4=..., drop_path_rate=..., with_rpe=..., upsample=...)``, in
+            place of ``arch``, ``window_size``, ``drop_path_rate``,
+            ``with_rpe``, ``with_pad_mask``, ``upsample_cfg`` and
+            ``out_indices``, which must then stay unset.  It means what it
+            means to mmpose whatever the default scope (only mmpose has an
+            HRFormer): stage 1 of ``'BOTTLENECK'`` blocks, stages 2-4 of
+            ``'HRFORMERBLOCK'``; one output unless
+            ``extra['stage4']['multiscale_output']``; ``upsample`` (default
+            bilinear, align_corners=False) as ``upsample_cfg``.  What this
+            class does not build is refused with the key named: other block
+            types, a stream whose width, heads, window or MLP ratio change
+            between stages, block counts that differ between branches or
+            stages, and ``with_pad_mask=True`` (mmpose masks only when both
+            axes are padded, a bug this class does not copy; ask for
+            ``with_pad_mask`` in our form).
     """
 
     #: Fusion upsampling of the reference pose release and mmpose.
@@ -161,7 +191,7 @@ class HRFormer(HRNetLayoutBackbone):
     checkpoint_filter = staticmethod(hrformer_checkpoint_filter)
 
     def __init__(self,
-                 arch: Union[str, dict] = 'small',
+                 arch: Union[str, dict, None] = None,
                  in_channels: int = 3,
                  window_size: int = None,
                  drop_path_rate: float = 0.,
@@ -176,9 +206,28 @@ class HRFormer(HRNetLayoutBackbone):
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
                  compile_cfg: Optional[dict] = None,
-                 init_cfg: Union[dict, List[dict]] = None):
+                 init_cfg: Union[dict, List[dict]] = None,
+                 zero_init_residual: bool = False,
+                 pretrained: Optional[str] = None,
+                 extra: Optional[dict] = None):
+        init_cfg = pretrained_init_cfg('HRFormer', pretrained, init_cfg,
+                                       init_cfg_is_default=False)
+        check_arch_is_ours('HRFormer', arch)
+        if extra is not None:
+            host_form = options_from_extra(
+                HRFormer, arch, extra, None,
+                dict(window_size=window_size, drop_path_rate=drop_path_rate,
+                     with_rpe=with_rpe, with_pad_mask=with_pad_mask,
+                     upsample_cfg=upsample_cfg, out_indices=out_indices))
+            arch, out_indices = host_form['arch'], host_form['out_indices']
+            drop_path_rate = host_form['drop_path_rate']
+            with_rpe = host_form['with_rpe']
+            with_pad_mask = host_form['with_pad_mask']
+            upsample_cfg = host_form['upsample_cfg']
+        arch = 'small' if arch is None else arch
         super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
                          init_cfg)
+        self.zero_init_residual = zero_init_residual
         unknown = set(upsample_cfg) - set(self.POSE_RELEASE_UPSAMPLE)
         if unknown:
             raise KeyError(f'upsample_cfg: unknown keys {sorted(unknown)}; '
@@ -238,11 +287,14 @@ class HRFormer(HRNetLayoutBackbone):
     def init_weights(self) -> None:
         if self.init_cfg is not None:
             super().init_weights()
-            return
-        self._default_init(conv_init=True)
-        for m in self.modules():
-            if isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
-                trunc_normal_(m.relative_position_bias_table, std=.02)
+        else:
+            self._default_init(conv_init=True)
+            for m in self.modules():
+                if isinstance(m, WindowMultiHeadAttention) and m.with_rpe:
+                    trunc_normal_(m.relative_position_bias_table, std=.02)
+        # mmpose's rule: a checkpoint overrides the zeroing
+        if self.zero_init_residual and not is_pretrained_init(self.init_cfg):
+            zero_init_residual_norms(self)
 
     def no_weight_decay(self) -> List[str]:
         """Parameter names that must not decay: the relative bias tables."""

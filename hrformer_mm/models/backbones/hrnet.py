@@ -11,13 +11,15 @@ stride-2 convs down, 1x1 conv and upsampling up).  How the streams are read
 out (V1 / V2 / V2p) is the job of :class:`~hrformer_mm.models.necks.
 HRNetV2Neck`, not of the backbone.
 
-Same computation as mmpose's ``HRNet`` (``upsample_mode='nearest'``, the
-default, as in the pose and classification releases) and mmseg's ``HRNet``
-(``upsample_mode='bilinear'``); state-dict keys are theirs, so their
-checkpoints load unchanged (mmpose's and mmseg's up paths end in a
+Same computation as mmpose's and mmdet's ``HRNet`` (``upsample_mode=
+'nearest'``, the default, as in the pose and classification releases) and
+mmseg's ``HRNet`` (``upsample_mode='bilinear'``, with
+``upsample_by_factor=True`` also where the input is no multiple of 32);
+their configs' ``extra=`` form builds it too.  State-dict keys are
+theirs, so their checkpoints load unchanged (the hosts' up paths end in a
 parameter-free ``Upsample`` at index 2, which we replace by resizing to the
 target stream's size, so the indices of the conv and BN still match).
-Unlike both, inputs need not be multiples of 32.
+Unlike mmpose's and mmdet's, inputs need not be multiples of 32.
 
 The name ``HRNet`` belongs to mmpose and mmseg: configs say
 ``type='hrformer_mm.HRNet'``.
@@ -30,6 +32,9 @@ from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, Bottleneck, make_res_layer
 from .base import HRNetLayoutBackbone
 from .hrnet_weights import hrnet_checkpoint_filter
+from .host_form import (changed_options, check_arch_is_ours,
+                        is_pretrained_init, options_from_extra,
+                        pretrained_init_cfg, zero_init_residual_norms)
 
 __all__ = ['HRNet']
 
@@ -39,25 +44,57 @@ class HRNet(HRNetLayoutBackbone):
     """HRNet backbone.
 
     Args:
-        arch: ``'w18'``, ``'w32'``, ``'w48'``, ``'w18-small'`` (mmseg's
-            HRNetV2-W18-Small) or a dict with ``channels`` (4 widths),
-            ``num_modules`` (stages 2-4) and optionally ``num_blocks``
-            (BasicBlocks per branch per module: one number, or one per
-            stage), ``stage1_blocks``, ``stage1_channels``.
+        arch: ``'w18'``, ``'w32'`` (the default), ``'w48'``,
+            ``'w18-small'`` (mmseg's HRNetV2-W18-Small) or a dict with
+            ``channels`` (4 widths), ``num_modules`` (stages 2-4) and
+            optionally ``num_blocks`` (BasicBlocks per branch per module:
+            one number, or one per stage), ``stage1_blocks``,
+            ``stage1_channels``.
         in_channels: input image channels.
         upsample_mode: how the fusion upsamples lower streams:
-            ``'nearest'`` (HRNet pose / classification, mmpose) or
+            ``'nearest'`` (HRNet pose / classification, mmpose, mmdet) or
             ``'bilinear'`` (HRNet segmentation, mmseg; align_corners=False).
+        upsample_by_factor: upsample by the fixed factor 2**k first, then
+            resize to the target stream's size where the two differ
+            (mmseg's fusion, which differs from a direct resize only at
+            sizes that are not multiples of 32).
         out_indices: streams to return (0 = 1/4 resolution).  With ``(0,)``
             the last module only fuses into stream 0 (mmpose's
             ``multiscale_output=False``).
         frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also stage
             1..n (with their transitions).
-        norm_eval: keep BatchNorm statistics frozen in training.
+        norm_eval: keep BatchNorm statistics frozen in training (None:
+            False, but True in mmdet's form, as mmdet's ``HRNet``).
         with_cp: gradient checkpointing per residual block.
         compile_cfg: None (eager), or ``torch.compile`` options (``{}``:
             the defaults) for :meth:`compile_blocks`, which compiles each
             residual block on its own.
+        zero_init_residual: start every residual block as the identity
+            (its last BatchNorm zeroed) unless ``init_cfg`` loads a
+            checkpoint.
+        pretrained: deprecated (the hosts' older form): a checkpoint path,
+            short for ``init_cfg=dict(type='Pretrained', checkpoint=...)``;
+            mmseg's segmentors pass their own ``pretrained`` here.
+
+    The hosts' form, so that mmpose's, mmseg's and mmdet's HRNet configs
+    switch to this class by their ``type`` alone (see docs/hrnet.md):
+
+    Args:
+        extra: the hosts' ``dict(stage1=..., stage2=..., stage3=...,
+            stage4=...)`` (mmpose: also ``upsample``), in place of ``arch``,
+            ``upsample_mode``, ``upsample_by_factor`` and ``out_indices``,
+            which must then stay unset.  Which host's HRNet it reproduces
+            is read from mmengine's default scope (the config's
+            ``default_scope``): ``'mmseg'`` fuses bilinearly (by the factor,
+            then a resize); ``'mmpose'`` and ``'mmdet'`` by nearest
+            neighbours; mmpose returns only stream 0 unless
+            ``extra['stage4']['multiscale_output']``, mmseg and mmdet all
+            four unless ``multiscale_output=False``; mmdet's ``norm_eval``
+            defaults to True.  Anything the form says that this class does
+            not build (other block types, widths changing between stages,
+            ...) is refused with the key named.
+        multiscale_output: mmseg's and mmdet's argument (with ``extra``
+            only).
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -74,12 +111,13 @@ class HRNet(HRNetLayoutBackbone):
     checkpoint_filter = staticmethod(hrnet_checkpoint_filter)
 
     def __init__(self,
-                 arch: Union[str, dict] = 'w32',
+                 arch: Union[str, dict, None] = None,
                  in_channels: int = 3,
                  upsample_mode: str = 'nearest',
+                 upsample_by_factor: bool = False,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
-                 norm_eval: bool = False,
+                 norm_eval: Optional[bool] = None,
                  with_cp: bool = False,
                  conv_cfg: dict = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
@@ -88,9 +126,38 @@ class HRNet(HRNetLayoutBackbone):
                      dict(type='Kaiming', layer='Conv2d'),
                      dict(type='Constant', val=1,
                           layer=['_BatchNorm', 'GroupNorm'])
-                 ]):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
-                         init_cfg)
+                 ],
+                 zero_init_residual: bool = False,
+                 pretrained: Optional[str] = None,
+                 extra: Optional[dict] = None,
+                 multiscale_output: Optional[bool] = None):
+        init_cfg = pretrained_init_cfg(
+            'HRNet', pretrained, init_cfg,
+            not changed_options(HRNet, init_cfg=init_cfg))
+        check_arch_is_ours('HRNet', arch)
+        host = None
+        if extra is not None:
+            host_form = options_from_extra(
+                HRNet, arch, extra, multiscale_output,
+                dict(upsample_mode=upsample_mode,
+                     upsample_by_factor=upsample_by_factor,
+                     out_indices=out_indices))
+            arch, out_indices = host_form['arch'], host_form['out_indices']
+            upsample_mode = host_form['upsample_mode']
+            upsample_by_factor = host_form['upsample_by_factor']
+            host = host_form['host']
+            if norm_eval is None:
+                norm_eval = host_form['norm_eval']
+        elif multiscale_output is not None:
+            raise ValueError('multiscale_output belongs to the hosts\' '
+                             'extra= form; ours is out_indices=(0, ) for a '
+                             'single output')
+        arch = 'w32' if arch is None else arch
+        super().__init__(in_channels, out_indices, frozen_stages,
+                         bool(norm_eval), init_cfg)
+        #: the host whose HRNet ``extra`` reproduces (None: our own form)
+        self.host = host
+        self.zero_init_residual = zero_init_residual
         if upsample_mode not in ('nearest', 'bilinear'):
             raise ValueError(f"upsample_mode must be 'nearest' or "
                              f"'bilinear', got {upsample_mode!r}")
@@ -108,9 +175,16 @@ class HRNet(HRNetLayoutBackbone):
 
         self._build_stages(a['channels'], a['num_modules'], pre_channels,
                            basic_blocks, conv_cfg, norm_cfg, depthwise=False,
-                           upsample_mode=upsample_mode)
+                           upsample_mode=upsample_mode,
+                           upsample_by_factor=upsample_by_factor)
         self._freeze_stages()
         self._apply_compile_cfg(compile_cfg)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        # mmpose's rule: a checkpoint overrides the zeroing
+        if self.zero_init_residual and not is_pretrained_init(self.init_cfg):
+            zero_init_residual_norms(self)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:

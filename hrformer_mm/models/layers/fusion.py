@@ -93,7 +93,7 @@ class MultiResolutionFusion(nn.ModuleList):
         a bilinear resize (``align_corners`` as given) to the target size
         when the two differ.  This is what the reference HRFormer
         *segmentation* release computes ('nearest', align_corners=True) and
-        mmseg's HRNet ('nearest', align_corners=False); at sizes that are a
+        mmseg's HRNet ('bilinear', align_corners=False); at sizes that are a
         multiple of 32 the resize never runs.
     """
 
