@@ -4,10 +4,10 @@
 ``hrformer_mm``, so any OpenMMLab config can name our modules
 unambiguously as ``type='hrformer_mm.HRFormer'`` whatever its default
 scope.  :func:`register_into_hosts` additionally makes each module visible
-under its bare name in mmpose's, mmseg's and (when its models import)
-mmdet's registries, except where the host already has a module of that name
-(mmpose ships its own ``HRFormer``, all three an ``HRNet``): the host's
-module is never replaced.
+under its bare name in mmpose's, mmseg's, mmpretrain's and (when its models
+import) mmdet's registries, except where the host already has a module of
+that name (mmpose ships its own ``HRFormer``, all four an ``HRNet``): the
+host's module is never replaced.
 """
 import importlib
 import importlib.util
@@ -26,7 +26,7 @@ TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       scope='hrformer_mm',
                       locations=['hrformer_mm.datasets.transforms'])
 
-HOSTS = ('mmpose', 'mmseg', 'mmdet')
+HOSTS = ('mmpose', 'mmseg', 'mmdet', 'mmpretrain')
 # Hosts whose models may fail to import (mmdet's need compiled mmcv ops on
 # some installs); they are then left out rather than breaking the import.
 OPTIONAL_HOSTS = ('mmdet', )

@@ -9,7 +9,9 @@
 #   * torch 2.14.1 / torchvision 0.29.1 are the newest pair that install together
 #     from local wheels; the CPU-only 2.13 wheel has no matching torchvision.
 #   * setuptools < 81 because mmengine needs pkg_resources at run time.
-#   * mmpose and mmdet go in with --no-deps: mmpose pins chumpy, which neither
+#   * mmpose, mmdet and mmpretrain go in with --no-deps (mmpretrain declares
+#     mmcv, a source build of full mmcv; its real imports are in runtime.txt):
+#     mmpose pins chumpy, which neither
 #     builds nor imports on numpy 2 and which mmpose never imports.
 #   * xtcocotools' wheel is built against numpy 1; rebuild it against numpy 2.
 #   * mmcv-lite has no compiled ops; hrformer_mm installs a placeholder for
@@ -75,7 +77,7 @@ else
   "${PIP[@]}" install -q "${C[@]}" --no-build-isolation "mmcv-lite==2.1.0"
 fi
 "${PIP[@]}" install -q "${C[@]}" -r "$REQ/runtime.txt"
-log "5/7 mmpose + mmdet without their broken dependency pins"
+log "5/7 mmpose + mmdet + mmpretrain without their broken dependency pins"
 "${PIP[@]}" install -q "${C[@]}" --no-deps -r "$REQ/nodeps.txt"
 log "6/7 xtcocotools rebuilt against numpy 2"
 if ! "$VENV/bin/python" -c "import xtcocotools.mask" 2>/dev/null; then
@@ -86,7 +88,7 @@ log "7/7 test tools and hrformer_mm itself (editable)"
 "${PIP[@]}" install -q "${C[@]}" -r "$REQ/tests.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
-"$VENV/bin/python" -c "import hrformer_mm, mmpose.models, mmseg.models" \
+"$VENV/bin/python" -c "import hrformer_mm, mmpose.models, mmseg.models, mmpretrain.models" \
   || { log "import check failed"; exit 1; }
 # the hosts' APIs first, hrformer_mm not imported: needs the start-up .pth
 "$VENV/bin/python" -c "import mmpose.apis, mmseg.apis, mmdet.apis" \
