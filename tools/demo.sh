@@ -10,7 +10,7 @@
 #      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
 #
-#   bash tools/demo.sh --family hrnet|hrvit|hrpvt [TRAIN ARGS]
+#   bash tools/demo.sh --family hrnet|hrvit|hrpvt|det [TRAIN ARGS]
 # instead trains one other family's demo, tests it and evaluates it
 # untrained as a baseline:
 #   hrnet: the HRNetV2 landmark demo (configs/pose/hrnetv2_demo_wflw.py) on
@@ -22,16 +22,19 @@
 #          and, same model and budget, a heatmap head
 #          (configs/pose/hrpvt_demo_heatmap_coco.py), on synthetic small and
 #          medium people (data/demo/small), COCO AP and AP(M)
-#          (work_dirs/demo/hrpvt_*).
+#          (work_dirs/demo/hrpvt_*);
+#   det:   HRNetV2p Mask R-CNN (configs/det/hrnetv2p_demo_mask_rcnn.py) on
+#          synthetic COCO-instance objects (data/demo/det), COCO box and mask
+#          AP (work_dirs/demo/det*).
 set -euo pipefail
 FAMILY=hrformer
 if [[ "${1:-}" == "--family" ]]; then
-  FAMILY="${2:?--family needs hrformer, hrnet, hrvit or hrpvt}"
+  FAMILY="${2:?--family needs hrformer, hrnet, hrvit, hrpvt or det}"
   shift 2
 fi
 case "$FAMILY" in
-  hrformer|hrnet|hrvit|hrpvt) ;;
-  *) echo "unknown --family $FAMILY (hrformer, hrnet, hrvit or hrpvt)" >&2
+  hrformer|hrnet|hrvit|hrpvt|det) ;;
+  *) echo "unknown --family $FAMILY (hrformer, hrnet, hrvit, hrpvt or det)" >&2
      exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,6 +47,8 @@ t0=$SECONDS
 if [[ "$FAMILY" == hrpvt ]]; then
   $PY tools/generate_demo_data.py --out data/demo/small --only pose \
     --pose-people small --if-stale
+elif [[ "$FAMILY" == det ]]; then
+  $PY tools/generate_demo_data.py --out data/demo/det --only det --if-stale
 else
   $PY tools/generate_demo_data.py --out data/demo --if-stale
 fi
@@ -82,6 +87,16 @@ elif [[ "$FAMILY" == hrpvt ]]; then
 print(f\"$run: AP {m['coco/AP']:.3f}  AP(M) {m['coco/AP (M)']:.3f}  \"
       f\"AP(L) {m['coco/AP (L)']:.3f}  AR {m['coco/AR']:.3f}\")" \
       $OUT/$run/metrics.json
+  done
+  exit 0
+elif [[ "$FAMILY" == det ]]; then
+  other_family configs/det/hrnetv2p_demo_mask_rcnn.py det "$@"
+  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
+  for run in det_test det_untrained; do
+    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
+print(f\"$run: box AP {m['coco/bbox_mAP']:.3f} (AP50 \"
+      f\"{m['coco/bbox_mAP_50']:.3f})  mask AP {m['coco/segm_mAP']:.3f} \"
+      f\"(AP50 {m['coco/segm_mAP_50']:.3f})\")" $OUT/$run/metrics.json
   done
   exit 0
 fi
