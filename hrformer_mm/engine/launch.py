@@ -21,7 +21,7 @@ from hrformer_mm.safe_load import TRUST_ENV
 from .checks import (check_checkpoint_matches, check_data_files,
                      check_head_channels)
 
-SCOPES = ('mmpose', 'mmseg', 'mmdet')
+SCOPES = ('mmpose', 'mmseg', 'mmdet', 'mmpretrain')
 BUILD_SCOPES = SCOPES
 
 

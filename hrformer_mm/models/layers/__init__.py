@@ -5,7 +5,8 @@ from .fusion import (HighResolutionModule, MultiResolutionFusion,
                      apply_transition, make_transition)
 from .mix_cfn import MixCFN
 from .patch_embed import ConvStem, EfficientPatchEmbed
-from .resnet_blocks import BasicBlock, Bottleneck, make_res_layer
+from .resnet_blocks import (BasicBlock, Bottleneck, DepthwiseBottleneck,
+                            make_res_layer)
 from .shortcut import DiversityEnhancedShortcut, des_factors
 from .stripe_attention import (CrossShapedStripeAttention,
                                horizontal_stripe_attention,
@@ -21,6 +22,7 @@ __all__ = [
     'DropPath',
     'HighResolutionModule', 'MultiResolutionFusion',
     'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
+    'DepthwiseBottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
     'centred_window_padding', 'padding_attention_mask',
     'relative_position_index', 'window_partition', 'window_reverse',

@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
 
-__all__ = ['BasicBlock', 'Bottleneck', 'make_res_layer']
+__all__ = ['BasicBlock', 'Bottleneck', 'DepthwiseBottleneck', 'make_res_layer']
 
 
 class _ResidualBlock(nn.Module):
@@ -77,6 +77,21 @@ class Bottleneck(_ResidualBlock):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         return self.bn3(self.conv3(out))
+
+
+class DepthwiseBottleneck(Bottleneck):
+    """A :class:`Bottleneck` whose 3x3 convolution is depthwise: the
+    "increment" block of HRFormer's classification head (the reference's
+    ``BottleneckDWP``, ``cls/models/modules/bottleneck_block.py``)."""
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1,
+                 downsample: nn.Module = None, conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN'), with_cp: bool = False):
+        super().__init__(in_channels, channels, stride, downsample, conv_cfg,
+                         norm_cfg, with_cp)
+        self.conv2 = build_conv_layer(conv_cfg, channels, channels, 3,
+                                      stride=stride, padding=1,
+                                      groups=channels, bias=False)
 
 
 def make_res_layer(block: type, in_channels: int, channels: int,

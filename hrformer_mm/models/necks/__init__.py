@@ -1,5 +1,6 @@
+from .hr_classification import HRClassificationNeck
 from .hrnetv2 import HRNetV2Neck, resize_concat
 from .hrpm import HighResolutionPyramidModule, HRPMNeck
 
-__all__ = ['HRNetV2Neck', 'resize_concat', 'HighResolutionPyramidModule',
-           'HRPMNeck']
+__all__ = ['HRClassificationNeck', 'HRNetV2Neck', 'resize_concat',
+           'HighResolutionPyramidModule', 'HRPMNeck']
