@@ -2,8 +2,10 @@
 format (data/demo/coco), synthetic scenes in ADE20K format (data/demo/ade)
 and synthetic faces in WFLW format (data/demo/wflw); with --only det, only
 synthetic objects in COCO instance format (boxes and masks, OUT/coco; the
-detection demo writes data/demo/det/coco).  Deterministic for a given
---seed."""
+detection demo writes data/demo/det/coco); with --only cls, only synthetic
+objects and textures for classification in the ImageNet folder layout
+(OUT/imagenet; the classification demo writes data/demo/cls/imagenet).
+Deterministic for a given --seed."""
 import argparse
 import json
 import os
@@ -14,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
     GENERATOR_VERSION, generate_ade20k, generate_coco_detection,
-    generate_coco_keypoints, generate_wflw)
+    generate_coco_keypoints, generate_imagenet, generate_wflw)
 
 STAMP = 'generator.json'
 
@@ -35,19 +37,26 @@ def main(argv=None):
     p.add_argument('--face-val', type=int, default=100)
     p.add_argument('--det-train', type=int, default=300)
     p.add_argument('--det-val', type=int, default=60)
-    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det'],
-                   help="one dataset; 'det' (COCO instances) is written "
-                   'only when asked for')
+    p.add_argument('--cls-train', type=int, default=40,
+                   help='classification images per class, train split')
+    p.add_argument('--cls-val', type=int, default=10,
+                   help='classification images per class, val split')
+    p.add_argument('--cls-size', type=int, default=64,
+                   help='classification image side (pixels)')
+    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det', 'cls'],
+                   help="one dataset; 'det' (COCO instances) and 'cls' "
+                   '(ImageNet layout) are written only when asked for')
     p.add_argument('--if-stale', action='store_true',
                    help='do nothing if --out already holds data written by '
                    'this generator version with these arguments')
     args = p.parse_args(argv)
     # what the files depend on; written last, so an interrupted run is stale
-    # (the det counts only where det is written: other folders' stamps stay
-    # valid)
+    # (the det / cls arguments only where det / cls is written: other
+    # folders' stamps stay valid)
     key = dict(version=GENERATOR_VERSION,
                **{k: v for k, v in vars(args).items() if k != 'if_stale'
-                  and (args.only == 'det' or not k.startswith('det_'))})
+                  and all(args.only == only or not k.startswith(only + '_')
+                          for only in ('det', 'cls'))})
     stamp = osp.join(args.out, STAMP)
     if args.if_stale and osp.isfile(stamp):
         with open(stamp) as f:
@@ -74,6 +83,10 @@ def main(argv=None):
         summary['coco_det'] = generate_coco_detection(
             osp.join(args.out, 'coco'), args.det_train, args.det_val,
             seed=args.seed + 3)
+    if args.only == 'cls':
+        summary['imagenet'] = generate_imagenet(
+            osp.join(args.out, 'imagenet'), args.cls_train, args.cls_val,
+            image_size=(args.cls_size, args.cls_size), seed=args.seed + 4)
     with open(stamp, 'w') as f:
         json.dump(key, f)
     print(json.dumps(summary, indent=1))

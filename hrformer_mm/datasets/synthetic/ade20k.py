@@ -3,7 +3,7 @@ cars and people with per-class textures whose colours overlap across
 classes, labelled with the ADE20K class indices."""
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -13,7 +13,8 @@ from .textures import noise as _noise
 from .textures import paste as _paste
 from .textures import texture
 
-__all__ = ['ADE20K_DEMO_CLASSES', 'draw_car', 'generate_ade20k']
+__all__ = ['ADE20K_DEMO_CLASSES', 'draw_building', 'draw_car', 'draw_tree',
+           'generate_ade20k']
 
 # ADE20K's 1-based label ids (0 = "other", ignored with reduce_zero_label).
 ADE20K_DEMO_CLASSES = {
@@ -34,14 +35,17 @@ def _tinted(rng: np.random.Generator, h: int, w: int, kind: str,
     return np.clip(t * c1 + (1 - t) * c2, 0, 255).astype(np.uint8)
 
 
-def draw_car(rng: np.random.Generator, h: int, w: int,
-             horizon: float) -> Tuple[np.ndarray, np.ndarray]:
+def draw_car(rng: np.random.Generator, h: int, w: int, horizon: float,
+             width=(0.25, 0.4),
+             left=(-0.05, 0.9)) -> Tuple[np.ndarray, np.ndarray]:
     """A car standing on the ground below ``horizon`` in an (h, w)
-    image, seen from the side: returns its mask and a full-size texture
-    holding its look (body colour, dark cabin windows, wheels)."""
-    cw = int(rng.uniform(0.25, 0.4) * w)
+    image, seen from the side, ``width`` (a range, fraction of ``w``) long
+    with its left end in ``left`` (fraction of ``w``): returns its mask and
+    a full-size texture holding its look (body colour, dark cabin windows,
+    wheels)."""
+    cw = int(rng.uniform(*width) * w)
     ch = int(cw * rng.uniform(0.35, 0.5))
-    x0 = int(rng.uniform(-0.05, 0.9) * w)
+    x0 = int(rng.uniform(*left) * w)
     y1 = int(rng.uniform(horizon + ch * 0.5, h))
     colour = rng.uniform(0, 255, 3)
     m = np.zeros((h, w), np.uint8)
@@ -59,13 +63,57 @@ def draw_car(rng: np.random.Generator, h: int, w: int,
     return m.astype(bool), tex
 
 
+def draw_building(rng: np.random.Generator, h: int, w: int, horizon: float,
+                  width=(0.15, 0.35), height=(0.2, 0.5),
+                  left=(-0.1, 0.9)) -> Tuple[np.ndarray, np.ndarray]:
+    """A wall with rows of dark windows standing on ``horizon``, ``width``
+    x ``height`` (ranges, fractions of the image) with its left side in
+    ``left``: returns its mask and a full-size texture holding its look."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    bw = int(rng.uniform(*width) * w)
+    bh = int(rng.uniform(*height) * h)
+    x0 = int(rng.uniform(*left) * w)
+    m = (xx >= x0) & (xx < x0 + bw) & (yy >= horizon - bh) & \
+        (yy < horizon + 4)
+    tex = _tinted(rng, h, w, 'blotch', [60, 60, 60], [220, 220, 220])
+    step = int(rng.integers(6, 11))
+    windows = ((yy % step) < step // 2) & (((xx - x0) % step) < step // 2)
+    tex[windows] = rng.uniform(20, 90, 3).astype(np.uint8)
+    return m, tex
+
+
+def draw_tree(rng: np.random.Generator, h: int, w: int, horizon: float,
+              radius=(0.1, 0.18),
+              centre=(0., 1.)) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """A brown trunk and a blotchy green canopy of ``radius`` (a range,
+    fraction of ``h``), standing between ``horizon`` and 0.9 ``h`` at a
+    horizontal position in ``centre`` (fraction of ``w``): returns the
+    (mask, full-size texture) of the trunk, then of the canopy."""
+    cx = int(rng.uniform(*centre) * w)
+    base = int(rng.uniform(horizon, h * 0.9))
+    r = int(rng.uniform(*radius) * h)
+    trunk = np.zeros((h, w), np.uint8)
+    cv2.rectangle(trunk, (cx - r // 5, base - 2 * r), (cx + r // 5, base),
+                  1, -1)
+    parts = [(trunk.astype(bool),
+              _tinted(rng, h, w, 'grain', [20, 40, 70], [60, 90, 130]))]
+    crown = np.zeros((h, w), np.uint8)
+    for _ in range(4):
+        o = rng.normal(0, r / 3, 2).astype(int)
+        cv2.circle(crown, (cx + o[0], base - 2 * r + o[1]),
+                   int(r * rng.uniform(0.6, 0.9)), 1, -1)
+    parts.append((crown.astype(bool),
+                  _tinted(rng, h, w, 'blotch', [10, 70, 10], [70, 170, 80])))
+    return parts
+
+
 def _scene(rng: np.random.Generator, h: int,
            w: int) -> Tuple[np.ndarray, np.ndarray]:
     C = ADE20K_DEMO_CLASSES
     img = np.zeros((h, w, 3), np.uint8)
     label = np.zeros((h, w), np.uint8)
 
-    def fill(mask, cls, tex):
+    def fill(mask, tex, cls):
         _paste(img, tex, mask)
         label[mask] = cls
 
@@ -78,9 +126,9 @@ def _scene(rng: np.random.Generator, h: int,
     grad = (yy / max(horizon, 1))[..., None].astype(np.float32)
     sky_tex[:] = top * (1 - grad) + bottom * grad
     sky_tex += 45 * _noise(rng, h, w, 25)[..., None]  # clouds
-    fill(sky, C['sky'], np.clip(sky_tex, 0, 255).astype(np.uint8))
-    fill(~sky, C['grass'],
-         _tinted(rng, h, w, 'grain', [20, 100, 20], [90, 200, 110]))
+    fill(sky, np.clip(sky_tex, 0, 255).astype(np.uint8), C['sky'])
+    fill(~sky, _tinted(rng, h, w, 'grain', [20, 100, 20], [90, 200, 110]),
+         C['grass'])
     # a road band across the ground, with a dashed centre line
     if rng.random() < 0.8:
         y0 = int(rng.uniform(horizon, h * 0.8))
@@ -90,40 +138,18 @@ def _scene(rng: np.random.Generator, h: int,
         road_tex = _tinted(rng, h, w, 'grain', [g - 15] * 3, [g + 15] * 3)
         dash = (np.abs(yy - (y0 + y1) // 2) <= 1) & ((xx // 8) % 2 == 0)
         road_tex[dash] = 230
-        fill(road, C['road'], road_tex)
+        fill(road, road_tex, C['road'])
     # buildings standing on the horizon: walls with rows of windows
     for _ in range(int(rng.integers(1, 4))):
-        bw = int(rng.uniform(0.15, 0.35) * w)
-        bh = int(rng.uniform(0.2, 0.5) * h)
-        x0 = int(rng.uniform(-0.1, 0.9) * w)
-        m = (xx >= x0) & (xx < x0 + bw) & (yy >= horizon - bh) & \
-            (yy < horizon + 4)
-        tex = _tinted(rng, h, w, 'blotch', [60, 60, 60], [220, 220, 220])
-        step = int(rng.integers(6, 11))
-        windows = ((yy % step) < step // 2) & (((xx - x0) % step) < step // 2)
-        tex[windows] = rng.uniform(20, 90, 3).astype(np.uint8)
-        fill(m, C['building'], tex)
+        fill(*draw_building(rng, h, w, horizon), C['building'])
     # trees: brown trunk and a blotchy green canopy
     for _ in range(int(rng.integers(1, 3))):
-        cx = int(rng.uniform(0, w))
-        base = int(rng.uniform(horizon, h * 0.9))
-        r = int(rng.uniform(0.1, 0.18) * h)
-        trunk = np.zeros((h, w), np.uint8)
-        cv2.rectangle(trunk, (cx - r // 5, base - 2 * r), (cx + r // 5, base),
-                      1, -1)
-        fill(trunk.astype(bool), C['tree'],
-             _tinted(rng, h, w, 'grain', [20, 40, 70], [60, 90, 130]))
-        crown = np.zeros((h, w), np.uint8)
-        for _ in range(4):
-            o = rng.normal(0, r / 3, 2).astype(int)
-            cv2.circle(crown, (cx + o[0], base - 2 * r + o[1]),
-                       int(r * rng.uniform(0.6, 0.9)), 1, -1)
-        fill(crown.astype(bool), C['tree'],
-             _tinted(rng, h, w, 'blotch', [10, 70, 10], [70, 170, 80]))
+        for m, tex in draw_tree(rng, h, w, horizon):
+            fill(m, tex, C['tree'])
     # cars on the ground: a body, a cabin with dark windows, two wheels
     for _ in range(int(rng.integers(1, 3))):
         m, tex = draw_car(rng, h, w, horizon)
-        fill(m, C['car'], tex)
+        fill(m, tex, C['car'])
     # people, with clothed (thicker) limbs: a stick figure's limbs would be
     # about one logit wide at the 1/4-resolution output of the heads
     for _ in range(int(rng.integers(1, 3))):
@@ -132,7 +158,7 @@ def _scene(rng: np.random.Generator, h: int,
         _, m = draw_person(rng, canvas, rng.uniform(0, w),
                            rng.uniform(horizon - 0.6 * height, h - height),
                            height, limb_width=0.085)
-        fill(m, C['person'], canvas)
+        fill(m, canvas, C['person'])
     img = np.clip(img.astype(np.float32) + rng.normal(0, 4, img.shape), 0,
                   255).astype(np.uint8)
     return img, label

@@ -22,7 +22,8 @@ from .ade20k import draw_car
 from .coco import COCO_AREA_RANGES, draw_person
 from .textures import background, paste, texture
 
-__all__ = ['DET_CLASSES', 'DET_CATEGORY_IDS', 'generate_coco_detection']
+__all__ = ['DET_CLASSES', 'DET_CATEGORY_IDS', 'draw_ball',
+           'generate_coco_detection']
 
 DET_CLASSES = ('person', 'car', 'sports ball')
 DET_CATEGORY_IDS = (1, 3, 37)  # COCO's ids for these names
@@ -31,12 +32,16 @@ DET_CATEGORY_IDS = (1, 3, 37)  # COCO's ids for these names
 MIN_VISIBLE_PIXELS = 40
 
 
-def _draw_ball(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """A textured disc with a light highlight, 6-15 % of the image side in
-    radius; drawn in place, returns its mask."""
+def draw_ball(rng: np.random.Generator, img: np.ndarray,
+              radius=(0.06, 0.15), centre=(0., 1.)) -> np.ndarray:
+    """A textured disc with a light highlight, ``radius`` (a range, fraction
+    of the image side; 6-15 % by default) in radius, its centre's x and y in
+    ``centre`` (fractions of the width and height); drawn in place, returns
+    its mask."""
     h, w = img.shape[:2]
-    r = int(rng.uniform(0.06, 0.15) * min(h, w))
-    cx, cy = int(rng.uniform(0, w)), int(rng.uniform(0, h))
+    r = int(rng.uniform(*radius) * min(h, w))
+    cx = int(rng.uniform(*centre) * w)
+    cy = int(rng.uniform(*centre) * h)
     m = np.zeros((h, w), np.uint8)
     cv2.circle(m, (cx, cy), max(r, 3), 1, -1)
     m = m.astype(bool)
@@ -64,7 +69,7 @@ def _draw_object(rng: np.random.Generator, img: np.ndarray, label: int,
         mask, tex = draw_car(rng, h, w, horizon)
         paste(img, tex, mask)
         return mask
-    return _draw_ball(rng, img)
+    return draw_ball(rng, img)
 
 
 def _encode(mask: np.ndarray) -> dict:
