@@ -29,6 +29,8 @@ from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
 
 # mmdet's COCO test scale (1333 x 800), as H x W
 DET_SHAPE = (800, 1333)
+# ImageNet classifiers: the papers' 224 x 224
+CLS_SHAPE = (224, 224)
 # RoIs the R-CNN heads see at test time: the RPN's max_per_img in mmdet's
 # Faster / Mask R-CNN configs (the mask head then runs on the first 100, as
 # on mmdet's 100 detections per image).
@@ -41,6 +43,8 @@ def default_shape(cfg: Config):
         return h, w
     if cfg.default_scope == 'mmdet':
         return DET_SHAPE
+    if cfg.default_scope == 'mmpretrain':
+        return CLS_SHAPE
     return tuple(cfg.crop_size)
 
 

@@ -30,6 +30,7 @@ copied, nothing logged.
 """
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -250,12 +251,52 @@ def backbone_load_pre_hook(backbone, state_dict, prefix, *args) -> None:
            f'the backbone ({prefix or "root"})', True)
 
 
+#: The classification head of the reference ImageNet classifiers, kept
+#: beside the backbone's keys: at the root in HRFormer's ``cls/models/hrt.py``
+#: (and HRNet's ImageNet release), under ``head.`` in the public HRViT code.
+_REFERENCE_CLS_HEAD = re.compile(
+    r'^(head\.)?(incre_modules|downsamp_modules|final_layer|classifier)\.')
+
+
+def relocate_reference_classifier(state: dict, prefix: str,
+                                  parent: nn.Module) -> bool:
+    """Move, in place, a reference ImageNet classifier's keys (backbone
+    at the root, head beside it) to where an mmpretrain ``ImageClassifier``
+    with an :class:`~hrformer_mm.models.necks.HRClassificationNeck` keeps
+    them: ``backbone.*``, ``neck.*`` (``incre_modules``,
+    ``downsamp_modules``, ``final_layer``) and ``head.fc.*`` (the linear
+    ``classifier``).  The backbone's keys are then adapted by its family's
+    filter like any whole model's.  Returns whether anything moved."""
+    from ..necks.hr_classification import HRClassificationNeck
+    if not isinstance(getattr(parent, 'neck', None), HRClassificationNeck):
+        return False
+    sub, _ = unwrap(_sub_state(state, prefix))
+    sub = strip_module(sub)
+    if any(k.startswith(('backbone.', 'neck.')) for k in sub) or not any(
+            _REFERENCE_CLS_HEAD.match(k) for k in sub):
+        return False
+    moved = {}
+    for key, value in sub.items():
+        m = _REFERENCE_CLS_HEAD.match(key)
+        if m is None:
+            moved['backbone.' + key] = value
+        elif m.group(2) == 'classifier':
+            moved['head.fc.' + key[m.end():]] = value
+        else:
+            moved['neck.' + key[len(m.group(1) or ''):]] = value
+    for key in [k for k in state if k.startswith(prefix)]:
+        del state[key]
+    state.update({prefix + k: v for k, v in moved.items()})
+    return True
+
+
 def _parent_load_pre_hook(parent, state_dict, prefix, *args,
                           child: str = 'backbone') -> None:
     from .base import MultiResolutionBackbone
     backbone = parent._modules.get(child)
     if not isinstance(backbone, MultiResolutionBackbone):
         return
+    relocate_reference_classifier(state_dict, prefix, parent)
     _apply(state_dict, prefix, backbone, True,
            f'the model ({prefix or "root"}, backbone and heads)', True)
 
@@ -306,6 +347,9 @@ def adapt_state_dict_for_model(model: nn.Module, state: StateDict) -> dict:
             continue
         parent, _, child = name.rpartition('.')
         if child == 'backbone':
+            relocate_reference_classifier(
+                state, parent + '.' if parent else '',
+                model.get_submodule(parent))
             _apply(state, parent + '.' if parent else '', module, True, '',
                    False)
         _apply(state, name + '.' if name else '', module, False, '', False)
