@@ -9,8 +9,11 @@
 #   * torch 2.14.1 / torchvision 0.29.1 are the newest pair that install together
 #     from local wheels; the CPU-only 2.13 wheel has no matching torchvision.
 #   * setuptools < 81 because mmengine needs pkg_resources at run time.
-#   * mmpose, mmdet and mmpretrain go in with --no-deps (mmpretrain declares
-#     mmcv, a source build of full mmcv; its real imports are in runtime.txt):
+#   * mmpose, mmdet, mmpretrain and openmim go in with --no-deps (mmpretrain
+#     declares mmcv, a source build of full mmcv; openmim declares
+#     opendatalab, which pins old requests / setuptools and which mim's
+#     search / train / test never import; their real imports are in
+#     runtime.txt):
 #     mmpose pins chumpy, which neither
 #     builds nor imports on numpy 2 and which mmpose never imports.
 #   * xtcocotools' wheel is built against numpy 1; rebuild it against numpy 2.
@@ -77,7 +80,7 @@ else
   "${PIP[@]}" install -q "${C[@]}" --no-build-isolation "mmcv-lite==2.1.0"
 fi
 "${PIP[@]}" install -q "${C[@]}" -r "$REQ/runtime.txt"
-log "5/7 mmpose + mmdet + mmpretrain without their broken dependency pins"
+log "5/7 mmpose + mmdet + mmpretrain + openmim without their broken dependency pins"
 "${PIP[@]}" install -q "${C[@]}" --no-deps -r "$REQ/nodeps.txt"
 log "6/7 xtcocotools rebuilt against numpy 2"
 if ! "$VENV/bin/python" -c "import xtcocotools.mask" 2>/dev/null; then
@@ -88,7 +91,7 @@ log "7/7 test tools and hrformer_mm itself (editable)"
 "${PIP[@]}" install -q "${C[@]}" -r "$REQ/tests.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
-"$VENV/bin/python" -c "import hrformer_mm, mmpose.models, mmseg.models, mmpretrain.models" \
+"$VENV/bin/python" -c "import hrformer_mm, mmpose.models, mmseg.models, mmpretrain.models, mim.commands" \
   || { log "import check failed"; exit 1; }
 # the hosts' APIs first, hrformer_mm not imported: needs the start-up .pth
 "$VENV/bin/python" -c "import mmpose.apis, mmseg.apis, mmdet.apis" \

@@ -1,0 +1,435 @@
+"""The model zoo's metafiles (OpenMMLab's model-index scheme) and the README
+tables made from them.
+
+Layout (what ``mim search`` / ``mim download`` read)::
+
+    model-index.yml             Import: the metafiles below
+    metafiles/<family>.yml      Collections (Paper, README) + Models
+
+Each model entry: ``Name`` (the config's stem), ``In Collection``, ``Config``,
+``Metadata`` (Architecture, Training Data, Input Size 'HxW', Parameters,
+FLOPs, ...; Input Size is H x W), ``Results`` (Task, Dataset, Metrics, Source: the published
+numbers and where they come from) and ``Weights`` where a published
+checkpoint loads into the config.
+
+Hand-written in the metafiles (kept by every update): ``Results``,
+``Weights``, ``Published Checkpoint`` and any extra key.  Computed by
+:func:`update` (``python tools/zoo.py``): ``Metadata`` from the config and
+``tools/analysis/complexity.py``; ``Parameters`` is the exact count,
+``FLOPs`` the multiply-accumulates in the papers' convention (convs and
+linears on unpadded tokens; ``FLOPs (complete)`` adds window padding and the
+attention products), both at ``Input Size`` with batch 1.  A zoo config
+without an entry gets one, with the results of :data:`NEW_RESULTS` where
+that table knows its model.
+"""
+import glob
+import importlib.util
+import os
+import os.path as osp
+import re
+import sys
+from collections import OrderedDict
+from typing import Dict, List, Optional
+
+import yaml
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ZOO_GLOB = 'configs/*/*.py'
+METAFILE_DIR = 'metafiles'
+INDEX = 'model-index.yml'
+
+COLLECTIONS = OrderedDict([
+    ('HRFormer', dict(
+        Paper=dict(Title='HRFormer: High-Resolution Transformer for Dense '
+                   'Prediction', URL='https://arxiv.org/abs/2110.09408'),
+        README='README.md')),
+    ('HRViT', dict(
+        Paper=dict(Title='Multi-Scale High-Resolution Vision Transformer for '
+                   'Semantic Segmentation',
+                   URL='https://arxiv.org/abs/2111.01236'),
+        README='docs/hrvit.md')),
+    ('HRNet', dict(
+        Paper=dict(Title='Deep High-Resolution Representation Learning for '
+                   'Visual Recognition', URL='https://arxiv.org/abs/1908.07919'),
+        README='docs/hrnet.md')),
+    ('HRPVT', dict(
+        Paper=dict(Title='HRPVT: High-Resolution Pyramid Vision Transformer '
+                   'for medium and small-scale human pose estimation'),
+        README='docs/hrpvt.md')),
+])
+
+# Results for configs that do not have an entry yet, by (collection,
+# default scope, arch): filled in when `update` adds the entry.
+NEW_RESULTS: Dict[tuple, List[dict]] = {
+    ('HRFormer', 'mmpretrain', 'tiny'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 78.6},
+        Source='HRFormer paper, Table 8 (HRT-T)')],
+    ('HRFormer', 'mmpretrain', 'small'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 81.2},
+        Source='HRFormer paper, Table 8 (HRT-S)')],
+    ('HRFormer', 'mmpretrain', 'base'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 82.8},
+        Source='HRFormer paper, Table 8 (HRT-B)')],
+    ('HRViT', 'mmpretrain', 'b1'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 80.5}, Source='HRViT paper (HRViT-b1)')],
+    ('HRViT', 'mmpretrain', 'b2'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 82.3}, Source='HRViT paper (HRViT-b2)')],
+    ('HRViT', 'mmpretrain', 'b3'): [dict(
+        Task='Image Classification', Dataset='ImageNet-1k',
+        Metrics={'Top 1 Accuracy': 82.8}, Source='HRViT paper (HRViT-b3)')],
+}
+# mmpretrain's HRNet classifiers (its hrnet/metafile.yml,
+# hrnet-wXX_3rdparty_8xb32_in1k): read from the installed mmpretrain when
+# an HRNet classifier entry is added, see `_mmpretrain_hrnet`.
+
+# Metadata keys `update` writes (any other Metadata key is hand-written)
+COMPUTED_KEYS = ('Architecture', 'Training Data', 'Input Size', 'Parameters',
+                 'FLOPs', 'FLOPs (complete)', 'FLOPs Counted')
+
+DATASETS = {
+    'CocoDataset': 'COCO', 'ADE20KDataset': 'ADE20K',
+    'CityscapesDataset': 'Cityscapes', 'PascalContextDataset59':
+    'PASCAL Context 59', 'COCOStuffDataset': 'COCO-Stuff',
+    'WFLWDataset': 'WFLW', 'ImageNet': 'ImageNet-1k',
+}
+
+
+def zoo_configs(root: str = ROOT) -> List[str]:
+    """Every zoo config, relative to ``root``: configs/*/*.py except the
+    bases and the demo configs (trained on generated data)."""
+    out = []
+    for path in sorted(glob.glob(osp.join(root, ZOO_GLOB))):
+        rel = osp.relpath(path, root).replace(os.sep, '/')
+        if rel.startswith('configs/_base_/') or 'demo' in osp.basename(rel):
+            continue
+        out.append(rel)
+    return out
+
+
+def _short(t: str) -> str:
+    return t.split('.')[-1]
+
+
+def _types(node) -> List[str]:
+    if isinstance(node, (list, tuple)):
+        return [t for n in node for t in _types(n)]
+    if isinstance(node, dict) and 'type' in node:
+        return [_short(node['type'])]
+    return []
+
+
+def _load_cfg(path: str):
+    from mmengine.config import Config
+    import hrformer_mm  # noqa: F401  (registers, fixes the environment)
+    return Config.fromfile(path)
+
+
+def collection_of(cfg) -> str:
+    backbone = _short(cfg.model.backbone.type)
+    if backbone == 'PyramidVisionTransformerV2' or 'HRPMNeck' in _types(
+            cfg.model.get('neck')):
+        return 'HRPVT'
+    if backbone in COLLECTIONS:
+        return backbone
+    raise ValueError(f'no collection for backbone {backbone!r}')
+
+
+def architecture(cfg) -> List[str]:
+    m = cfg.model
+    arch = [_short(m.type)] if cfg.default_scope in ('mmdet',) else []
+    arch += _types(m.backbone) + _types(m.get('neck'))
+    for key in ('head', 'decode_head', 'auxiliary_head', 'rpn_head'):
+        arch += _types(m.get(key))
+    roi = m.get('roi_head')
+    if roi:
+        arch += [t for k in ('bbox_head', 'mask_head') for t in
+                 _types(roi.get(k))]
+    seen = []
+    for a in arch:
+        if a not in seen:
+            seen.append(a)
+    return seen
+
+
+def training_data(cfg) -> str:
+    t = _short(cfg.train_dataloader.dataset.type)
+    return DATASETS.get(t, t)
+
+
+def _arch_of(cfg) -> str:
+    a = cfg.model.backbone.get('arch')
+    return a if isinstance(a, str) else ''
+
+
+def _complexity_module(root: str):
+    path = osp.join(root, 'tools', 'analysis', 'complexity.py')
+    spec = importlib.util.spec_from_file_location('_zoo_complexity', path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def computed_metadata(config: str, root: str = ROOT,
+                      flops: bool = True) -> dict:
+    """The computed part of an entry's Metadata.  ``flops=False``: build the
+    model only (parameters), no forward pass."""
+    path = osp.join(root, config)
+    cfg = _load_cfg(path)
+    cx = _complexity_module(root)
+    md = OrderedDict()
+    md['Architecture'] = architecture(cfg)
+    md['Training Data'] = training_data(cfg)
+    h, w = cx.default_shape(cfg)
+    md['Input Size'] = f'{int(h)}x{int(w)}'  # H x W (mim wants strings)
+    if flops:
+        r = _eager_complexity(cx, path, cfg)
+        md['Parameters'] = int(round(r['params_m'] * 1e6))
+        md['FLOPs'] = int(round(r['gflops_paper'] * 1e9))
+        md['FLOPs (complete)'] = int(round(r['gflops_complete'] * 1e9))
+        if r['counted'] != 'whole model':
+            md['FLOPs Counted'] = r['counted']
+    else:
+        md['Parameters'] = count_parameters(path)
+    return md
+
+
+def _eager_complexity(cx, path: str, cfg) -> dict:
+    """``config_complexity``, with ``compile_cfg`` switched off (the compiled
+    blocks compute the eager model; compiling would only cost time)."""
+    if cfg.model.backbone.get('compile_cfg') is None:
+        return cx.config_complexity(path)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        eager = osp.join(tmp, osp.basename(path))
+        with open(eager, 'w') as f:
+            f.write(f'_base_ = [{osp.abspath(path)!r}]\n'
+                    'model = dict(backbone=dict(compile_cfg=None))\n')
+        return cx.config_complexity(eager)
+
+
+def count_parameters(path: str) -> int:
+    from hrformer_mm.engine.launch import build_model_from_config
+    _, model = build_model_from_config(path)
+    return sum(p.numel() for p in model.parameters())
+
+
+# ---------------------------------------------------------------- files
+
+def _ordered_dump(data) -> str:
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def rep(dumper, d):
+        return dumper.represent_mapping('tag:yaml.org,2002:map', d.items())
+
+    Dumper.add_representer(OrderedDict, rep)
+    Dumper.add_representer(dict, rep)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, width=79,
+                     allow_unicode=True, default_flow_style=False)
+
+
+def metafile_path(collection: str, root: str = ROOT) -> str:
+    return osp.join(root, METAFILE_DIR, collection.lower() + '.yml')
+
+
+def load_metafiles(root: str = ROOT) -> Dict[str, dict]:
+    """{collection: metafile dict} for every metafile model-index.yml
+    imports."""
+    with open(osp.join(root, INDEX)) as f:
+        index = yaml.safe_load(f)
+    out = OrderedDict()
+    for rel in index['Import']:
+        with open(osp.join(root, rel)) as f:
+            data = yaml.safe_load(f)
+        out[data['Collections'][0]['Name']] = data
+    return out
+
+
+def all_models(root: str = ROOT) -> List[dict]:
+    return [m for data in load_metafiles(root).values()
+            for m in data.get('Models', [])]
+
+
+def _entry_order(entry: dict) -> OrderedDict:
+    keys = ['Name', 'In Collection', 'Config', 'Metadata', 'Results',
+            'Weights', 'Published Checkpoint']
+    out = OrderedDict((k, entry[k]) for k in keys if k in entry)
+    out.update((k, v) for k, v in entry.items() if k not in out)
+    return out
+
+
+def write_metafiles(metafiles: Dict[str, dict], root: str = ROOT) -> None:
+    os.makedirs(osp.join(root, METAFILE_DIR), exist_ok=True)
+    imports = []
+    for coll, data in metafiles.items():
+        path = metafile_path(coll, root)
+        order = {c: i for i, c in enumerate(zoo_configs(root))}
+        models = sorted(data.get('Models', []),
+                        key=lambda m: order.get(m['Config'], 1e9))
+        out = OrderedDict(Collections=data['Collections'],
+                          Models=[_entry_order(m) for m in models])
+        text = ('# Generated and checked by tools/zoo.py (hrformer_mm/zoo.py)'
+                ': edit Results / Weights by hand, run the tool for the '
+                'rest.\n' + _ordered_dump(out))
+        with open(path, 'w') as f:
+            f.write(text)
+        imports.append(osp.relpath(path, root).replace(os.sep, '/'))
+    with open(osp.join(root, INDEX), 'w') as f:
+        f.write(_ordered_dump(OrderedDict(Import=imports)))
+
+
+def _mmpretrain_hrnet(arch: str) -> Optional[tuple]:
+    """(results, weights) of mmpretrain's hrnet-<arch>_3rdparty_8xb32_in1k
+    from its installed metafile."""
+    try:
+        import mmpretrain
+    except ImportError:
+        return None
+    base = osp.dirname(mmpretrain.__file__)
+    for path in (osp.join(base, '.mim', 'configs', 'hrnet', 'metafile.yml'),
+                 osp.join(base, 'configs', 'hrnet', 'metafile.yml')):
+        if osp.exists(path):
+            break
+    else:
+        return None
+    with open(path) as f:
+        data = yaml.safe_load(f)
+    name = f'hrnet-{arch}_3rdparty_8xb32_in1k'
+    for m in data['Models']:
+        if m['Name'] == name:
+            results = []
+            for r in m['Results']:
+                r = dict(r)
+                r['Source'] = f'mmpretrain metafile ({name})'
+                results.append(r)
+            return results, m.get('Weights')
+    return None
+
+
+def new_entry(config: str, root: str = ROOT) -> dict:
+    cfg = _load_cfg(osp.join(root, config))
+    coll = collection_of(cfg)
+    entry = OrderedDict(Name=osp.splitext(osp.basename(config))[0])
+    entry['In Collection'] = coll
+    entry['Config'] = config
+    key = (coll, cfg.default_scope, _arch_of(cfg))
+    if key in NEW_RESULTS:
+        entry['Results'] = [dict(r) for r in NEW_RESULTS[key]]
+    elif coll == 'HRNet' and cfg.default_scope == 'mmpretrain':
+        found = _mmpretrain_hrnet(_arch_of(cfg))
+        if found:
+            entry['Results'], weights = found
+            if weights:
+                entry['Weights'] = weights
+    return entry
+
+
+def update(root: str = ROOT, configs: Optional[List[str]] = None,
+           flops: bool = True, log=print) -> List[str]:
+    """Add missing entries and recompute the Metadata of ``configs`` (all
+    zoo configs by default); write the metafiles and model-index.yml.
+    Returns the names of the entries added."""
+    if osp.exists(osp.join(root, INDEX)):
+        metafiles = load_metafiles(root)
+    else:
+        metafiles = OrderedDict()
+    for coll, spec in COLLECTIONS.items():
+        metafiles.setdefault(coll, OrderedDict(
+            Collections=[OrderedDict(Name=coll, **spec)], Models=[]))
+    by_config = {m['Config']: m for d in metafiles.values()
+                 for m in d['Models']}
+    added = []
+    for config in configs or zoo_configs(root):
+        entry = by_config.get(config)
+        if entry is None:
+            entry = new_entry(config, root)
+            metafiles[entry['In Collection']]['Models'].append(entry)
+            added.append(entry['Name'])
+        log(f'{config}: computing')
+        md = computed_metadata(config, root, flops=flops)
+        md.update((k, v) for k, v in (entry.get('Metadata') or {}).items()
+                  if k not in COMPUTED_KEYS)
+        entry['Metadata'] = md
+    write_metafiles(OrderedDict((k, v) for k, v in metafiles.items()
+                                if v['Models']), root)
+    return added
+
+
+# ---------------------------------------------------------------- README
+
+MARK = re.compile(r'(<!-- zoo:([\w-]+):start -->\n)(.*?)(<!-- zoo:\2:end -->)',
+                  re.S)
+
+# table name -> the entries it lists (a regular expression on Config)
+TABLES = OrderedDict([
+    ('hrformer-pose', r'configs/pose/hrformer_'),
+    ('hrformer-ocr', r'configs/seg/hrformer_.*_ocr_'),
+    ('hrformer-upernet', r'configs/seg/hrformer_.*_upernet_'),
+    ('hrvit', r'configs/\w+/hrvit_'),
+    ('hrnet', r'configs/\w+/(hrnet|hrformer_b_v2_)'),
+    ('hrpvt', r'configs/pose/(hrpvt_|hrnet_w48_coco\.py)'),
+    ('cls', r'configs/cls/'),
+])
+HOSTS = (('/mmpose/', 'mmpose'), ('/mmsegmentation/', 'mmseg'),
+         ('/mmdetection/', 'mmdet'), ('/mmclassification/', 'mmpretrain'),
+         ('/mmpretrain/', 'mmpretrain'))
+
+
+def _published(m: dict) -> str:
+    parts = []
+    for r in m.get('Results') or []:
+        metrics = ', '.join(f'{k} {v}' for k, v in r['Metrics'].items())
+        if r['Dataset'] != m['Metadata'].get('Training Data'):
+            metrics = f"{r['Dataset']} {metrics}"
+        src = r.get('Source', '').split(' (')[0]
+        parts.append(metrics + (f' ({src})' if src else ''))
+    return '; '.join(parts) if parts else 'none'
+
+
+def _weights(m: dict) -> str:
+    url = m.get('Weights')
+    if url:
+        host = next((h for k, h in HOSTS if k in url), 'download')
+        return f'[{host}]({url})'
+    ck = m.get('Published Checkpoint')
+    return f"reference `{ck.split(' (')[0]}`" if ck else '-'
+
+
+def render_table(models: List[dict]) -> str:
+    lines = ['| config | input | params | GFLOPs paper / complete | '
+             'published | published size | weights |',
+             '|---|---|---|---|---|---|---|']
+    for m in models:
+        md = m['Metadata']
+        g, gc = md['FLOPs'] / 1e9, md['FLOPs (complete)'] / 1e9
+        gf = f'{g:.2f}' if abs(g - gc) < 5e-3 else f'{g:.2f} / {gc:.2f}'
+        cfg = m['Config'][len('configs/'):]
+        lines.append(
+            f"| `{cfg}` | {md['Input Size']} | "
+            f"{md['Parameters'] / 1e6:.2f}M | {gf} | {_published(m)} | "
+            f"{md.get('Published Size', '-')} | {_weights(m)} |")
+    return '\n'.join(lines) + '\n'
+
+
+def table_models(name: str, models: List[dict]) -> List[dict]:
+    if name not in TABLES:
+        raise KeyError(f'unknown zoo table {name!r}')
+    return [m for m in models if re.match(TABLES[name], m['Config'])]
+
+
+def render_readme(text: str, root: str = ROOT) -> str:
+    """``text`` with every marked table rewritten from the metafiles."""
+    models = all_models(root)
+    order = {c: i for i, c in enumerate(zoo_configs(root))}
+    models.sort(key=lambda m: order.get(m['Config'], 1e9))
+
+    def sub(match):
+        chosen = table_models(match.group(2), models)
+        return match.group(1) + render_table(chosen) + match.group(4)
+
+    return MARK.sub(sub, text)

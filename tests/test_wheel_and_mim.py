@@ -1,0 +1,138 @@
+"""Shipping the OpenMMLab way: the wheel carries configs, tools and the model
+index in hrformer_mm/.mim; installed into an environment that already holds
+the stack (this project's own .venv stands in for a cluster image) it adds
+only itself; mim finds, trains and tests the models from outside the
+repository.
+
+The wheel is installed with ``pip install --no-deps --target DIR`` and put
+first on PYTHONPATH: the commands then run the installed copy (configs,
+tools, model index out of DIR/hrformer_mm/.mim), not this checkout."""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from hrformer_mm.datasets import generate_coco_keypoints
+
+from e2e_utils import ROOT
+
+PIP = [sys.executable, '-m', 'pip', '--disable-pip-version-check',
+       '--no-input']
+MIM = osp.join(osp.dirname(sys.executable), 'mim')
+
+
+def _run(args, cwd, env=None, timeout=600):
+    full = dict(os.environ, OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+    full.pop('PYTHONPATH', None)
+    full.update(env or {})
+    proc = subprocess.run(args, cwd=cwd, env=full, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, (
+        f'{" ".join(args)} failed ({proc.returncode}):\n'
+        f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    return proc
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    # built from a copy: an in-tree build would write build/ and *.egg-info
+    # into the checkout that other runs share
+    src = str(tmp_path_factory.mktemp('src') / 'hrformer_mm')
+    top = {'.git', '.venv', '.cache', 'data', 'work_dirs', 'build', 'shared',
+           '.mim', '__pycache__', '.pytest_cache'}
+    shutil.copytree(ROOT, src, symlinks=True, ignore=lambda d, names: [
+        n for n in names if n in top or n.endswith('.egg-info')])
+    out = tmp_path_factory.mktemp('wheel')
+    _run(PIP + ['wheel', '-q', '--no-deps', '--no-build-isolation',
+                '--no-index', '-w', str(out), src], cwd=str(out))
+    (path, ) = [osp.join(out, f) for f in os.listdir(out)
+                if f.endswith('.whl')]
+    return path
+
+
+@pytest.fixture(scope='module')
+def installed(wheel, tmp_path_factory):
+    target = tmp_path_factory.mktemp('site')
+    _run(PIP + ['install', '-q', '--no-deps', '--no-index', '--target',
+                str(target), wheel], cwd=str(target))
+    return str(target)
+
+
+def test_wheel_carries_configs_tools_and_model_index(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for f in ('hrformer_mm/.mim/model-index.yml',
+              'hrformer_mm/.mim/metafiles/hrformer.yml',
+              'hrformer_mm/.mim/configs/pose/hrformer_demo_coco.py',
+              'hrformer_mm/.mim/configs/_base_/pose_runtime.py',
+              'hrformer_mm/.mim/tools/train.py',
+              'hrformer_mm/.mim/tools/test.py',
+              'hrformer_mm_mmcv_ext.pth', '_hrformer_mm_ext_finder.py'):
+        assert f in names, f
+    assert not any('__pycache__' in n for n in names)
+
+
+def test_wheel_into_the_existing_environment_installs_only_itself(
+        wheel, tmp_path):
+    """What `pip install hrformer_mm-*.whl` would do to .venv: with no index
+    at all every requirement must already be satisfied, and nothing but
+    this package may be (re)installed (no mmcv, chumpy, torch)."""
+    report = tmp_path / 'report.json'
+    _run(PIP + ['install', '--dry-run', '--no-index', '--report',
+                str(report), wheel], cwd=str(tmp_path))
+    install = json.loads(report.read_text())['install']
+    names = {i['metadata']['name'].lower().replace('_', '-')
+             for i in install}
+    assert names <= {'hrformer-mm'}, names
+
+
+def test_setup_requires_no_torch_mmcv_or_broken_hosts(wheel):
+    meta = zipfile.ZipFile(wheel).read(
+        [n for n in zipfile.ZipFile(wheel).namelist()
+         if n.endswith('.dist-info/METADATA')][0]).decode()
+    reqs = [line.split(':', 1)[1].strip() for line in meta.splitlines()
+            if line.startswith('Requires-Dist:') and 'extra ==' not in line]
+    for bad in ('torch', 'mmcv', 'mmpose', 'mmdet', 'mmpretrain', 'chumpy'):
+        assert not any(r.split('>')[0].split('<')[0].split('=')[0].strip()
+                       == bad for r in reqs), reqs
+    assert any(r.startswith('mmengine') for r in reqs)
+
+
+def test_mim_search_lists_the_zoo_from_the_installed_copy(installed,
+                                                          tmp_path):
+    proc = _run([MIM, 'search', 'hrformer_mm'], cwd=str(tmp_path),
+                env=dict(PYTHONPATH=installed))
+    for name in ('hrformer_b_coco', 'hrnetv2_w48_ocr_ade20k',
+                 'hrnetv2p_w32_mask_rcnn_coco', 'hrvit_b1_segformer_ade20k'):
+        assert name in proc.stdout, proc.stdout[-2000:]
+
+
+def test_mim_train_and_test_by_config_name_outside_the_repo(installed,
+                                                            tmp_path):
+    """The pose demo config, found by name in the installed .mim/configs;
+    its data_root (data/demo/coco) is relative to the working directory.
+    Cut to one epoch over 8 generated images."""
+    generate_coco_keypoints(str(tmp_path / 'data/demo/coco'), num_train=8,
+                            num_val=4, seed=1)
+    loaders = ' '.join(
+        f'{d}_dataloader.num_workers=0 {d}_dataloader.persistent_workers='
+        'False' for d in ('train', 'val', 'test'))
+    opts = ['--cfg-options', 'train_cfg.max_epochs=1',
+            'default_hooks.logger.interval=1'] + loaders.split()
+    env = dict(PYTHONPATH=installed)
+    proc = _run([MIM, 'train', 'hrformer_mm',
+                 'configs/pose/hrformer_demo_coco.py', '--work-dir', 'w']
+                + opts, cwd=str(tmp_path), env=env)
+    assert osp.join(installed, 'hrformer_mm', '.mim', 'configs', 'pose',
+                    'hrformer_demo_coco.py') in proc.stdout + proc.stderr
+    ckpt = tmp_path / 'w' / 'epoch_1.pth'
+    assert ckpt.exists()
+    proc = _run([MIM, 'test', 'hrformer_mm', 'hrformer_demo_coco.py',
+                 '--checkpoint', str(ckpt), '--work-dir', 'wt'] + opts,
+                cwd=str(tmp_path), env=env)
+    metrics = json.loads((tmp_path / 'wt' / 'metrics.json').read_text())
+    assert 'coco/AP' in json.dumps(metrics), metrics

@@ -1,0 +1,109 @@
+"""The model zoo: metafiles / model-index.yml cover every zoo config, their
+numbers are the models', and the README's tables are the metafiles'.
+
+FLOPs are held to the models where the complexity tests compute them anyway
+(tests/test_complexity*.py compare their counts with the metafiles too);
+parameters are checked here for every entry (building a model is cheap, its
+forward pass at full size is not)."""
+import os.path as osp
+
+import pytest
+import yaml
+
+from hrformer_mm import zoo
+
+from e2e_utils import ROOT
+
+MODELS = zoo.all_models(ROOT)
+BY_CONFIG = {m['Config']: m for m in MODELS}
+
+
+def test_every_zoo_config_has_one_entry():
+    configs = zoo.zoo_configs(ROOT)
+    # the glob covers every family folder (cls included), bases and demos
+    # aside
+    assert {c.split('/')[1] for c in configs} >= {'pose', 'seg', 'det'}
+    assert not any('demo' in c or '_base_' in c for c in configs)
+    missing = [c for c in configs if c not in BY_CONFIG]
+    assert not missing, f'no metafile entry (python tools/zoo.py): {missing}'
+    assert len(BY_CONFIG) == len(MODELS)
+    names = [m['Name'] for m in MODELS]
+    assert len(set(names)) == len(names)
+    for m in MODELS:
+        assert osp.exists(osp.join(ROOT, m['Config'])), m['Config']
+
+
+def test_metafiles_follow_the_openmmlab_scheme():
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    assert sorted(index['Import']) == sorted(
+        f'metafiles/{c.lower()}.yml' for c in zoo.load_metafiles(ROOT))
+    for coll, data in zoo.load_metafiles(ROOT).items():
+        (c, ) = data['Collections']
+        assert c['Name'] == coll and c['Paper']['Title'] and c['README']
+        assert osp.exists(osp.join(ROOT, c['README']))
+    for m in MODELS:
+        md = m['Metadata']
+        for key in ('Architecture', 'Training Data', 'Input Size',
+                    'Parameters', 'FLOPs'):
+            assert md.get(key), (m['Name'], key)
+        assert m['In Collection'] in zoo.COLLECTIONS
+        for r in m.get('Results') or []:
+            assert set(r) >= {'Task', 'Dataset', 'Metrics', 'Source'}, m
+        if 'Weights' in m:
+            assert m['Weights'].startswith('https://download.openmmlab.com/')
+            assert m['Weights'].endswith('.pth')
+    # mim reads the index with the modelindex package
+    from modelindex.load_model_index import load
+    mi = load(osp.join(ROOT, 'model-index.yml'))
+    assert len(mi.models) == len(MODELS)
+
+
+def test_published_numbers_and_weights_where_they_exist():
+    def metric(config, source_start, key):
+        for r in BY_CONFIG[config]['Results']:
+            if r['Source'].startswith(source_start):
+                return r['Metrics'][key]
+    assert metric('configs/pose/hrformer_b_coco.py', 'mmpose', 'AP') == 75.4
+    assert metric('configs/pose/hrformer_b_coco.py', 'HRFormer', 'AP') == 75.6
+    assert metric('configs/seg/hrformer_b_ocr_w13_ade20k.py', 'HRFormer',
+                  'mIoU') == 48.7
+    assert metric('configs/det/hrnetv2p_w32_mask_rcnn_coco.py', 'mmdet',
+                  'mask AP') == 37.1
+    weights = {c: m.get('Weights') for c, m in BY_CONFIG.items()}
+    assert weights['configs/pose/hrformer_s_coco.py'].endswith(
+        'hrformer_small_coco_256x192-5310d898_20220316.pth')
+    assert weights['configs/seg/hrnetv2_w48_ocr_ade20k.py'].endswith(
+        'ocrnet_hr48_512x512_160k_ade20k_20200615_184705-a073726d.pth')
+    assert not weights['configs/pose/hrformer_t_coco.py']  # none published
+    assert BY_CONFIG['configs/seg/hrformer_s_ocr_cityscapes.py'][
+        'Published Checkpoint'].startswith('hrt_small_ocr_v2')
+
+
+@pytest.mark.parametrize('config', sorted(BY_CONFIG))
+def test_metafile_parameters_are_the_models(config):
+    md = BY_CONFIG[config]['Metadata']
+    assert zoo.count_parameters(osp.join(ROOT, config)) == md['Parameters']
+    assert md['FLOPs (complete)'] >= md['FLOPs'] > 0
+
+
+def test_readme_tables_are_the_metafiles():
+    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        text = f.read()
+    assert zoo.render_readme(text, ROOT) == text, \
+        'README zoo tables out of date: python tools/zoo.py --readme'
+    tables = {m.group(2): m.group(3) for m in zoo.MARK.finditer(text)}
+    for name in tables:
+        assert name in zoo.TABLES
+    # every entry appears in a table
+    listed = ''.join(tables.values())
+    for m in MODELS:
+        assert f"`{m['Config'][len('configs/'):]}`" in listed, m['Config']
+
+
+def test_readme_check_fails_on_a_stale_table(tmp_path):
+    text = ('x\n<!-- zoo:hrpvt:start -->\n| stale |\n'
+            '<!-- zoo:hrpvt:end -->\n')
+    new = zoo.render_readme(text, ROOT)
+    assert new != text and '`pose/hrpvt_b2_simcc_coco.py`' in new
+    assert zoo.render_readme(new, ROOT) == new

@@ -1,0 +1,61 @@
+"""Model zoo: metafiles/*.yml + model-index.yml, and the README's tables.
+
+    python tools/zoo.py                    # add entries for new zoo configs,
+                                           # recompute every entry's Metadata
+                                           # (params, FLOPs: minutes), then
+                                           # rewrite the README tables
+    python tools/zoo.py configs/cls/*.py   # only these configs (new ones get
+                                           # an entry), then the README
+    python tools/zoo.py --readme           # README tables only (seconds)
+    python tools/zoo.py --check            # exit 1 if the README tables
+                                           # differ from the metafiles or a
+                                           # zoo config has no entry
+
+See hrformer_mm/zoo.py for the scheme and what is hand-written.
+"""
+import argparse
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from hrformer_mm import zoo  # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('configs', nargs='*', help='configs/... paths (default: '
+                   'every zoo config)')
+    p.add_argument('--readme', action='store_true',
+                   help='only rewrite the README tables')
+    p.add_argument('--check', action='store_true')
+    args = p.parse_args(argv)
+    readme = osp.join(ROOT, 'README.md')
+    with open(readme, encoding='utf-8') as f:
+        text = f.read()
+    if args.check:
+        listed = {m['Config'] for m in zoo.all_models(ROOT)}
+        missing = [c for c in zoo.zoo_configs(ROOT) if c not in listed]
+        stale = zoo.render_readme(text, ROOT) != text
+        for c in missing:
+            print(f'no metafile entry: {c}')
+        if stale:
+            print('README tables differ from the metafiles: '
+                  'python tools/zoo.py --readme')
+        return 1 if missing or stale else 0
+    if not args.readme:
+        configs = [osp.relpath(osp.abspath(c), ROOT).replace('\\', '/')
+                   for c in args.configs] or None
+        added = zoo.update(ROOT, configs)
+        print('added:', ', '.join(added) if added else 'none')
+    new = zoo.render_readme(text, ROOT)
+    if new != text:
+        with open(readme, 'w', encoding='utf-8') as f:
+            f.write(new)
+        print('README tables rewritten')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
