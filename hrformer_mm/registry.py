@@ -13,7 +13,9 @@ import importlib
 import importlib.util
 from typing import Dict, List
 
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
@@ -22,6 +24,11 @@ MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrformer_mm',
                   locations=['hrformer_mm.models'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrformer_mm',
                  locations=['hrformer_mm.engine'])
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope='hrformer_mm',
+                 locations=['hrformer_mm.engine'])
+DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS,
+                         scope='hrformer_mm',
+                         locations=['hrformer_mm.engine'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS,
                       scope='hrformer_mm',
                       locations=['hrformer_mm.datasets.transforms'])

@@ -22,7 +22,9 @@ class RNGStateHook(Hook):
     workers, which mmengine seeds deterministically by itself.
     """
 
-    priority = 'VERY_LOW'
+    # before CheckpointHook (VERY_LOW): the gather below runs on every
+    # rank, while Runner.save_checkpoint runs on rank 0 only
+    priority = 'LOW'
 
     @staticmethod
     def _state() -> dict:
@@ -32,13 +34,66 @@ class RNGStateHook(Hook):
             state['cuda'] = torch.cuda.get_rng_state()
         return state
 
+    @staticmethod
+    def _distributed() -> bool:
+        return dist.is_available() and dist.is_initialized() and \
+            dist.get_world_size() > 1
+
+    @staticmethod
+    def _buffers(runner) -> dict:
+        model = runner.model.module if hasattr(runner.model, 'module') \
+            else runner.model
+        names = {n for n, _ in model.named_buffers()}
+        return {k: v.detach().cpu() for k, v in model.state_dict().items()
+                if k in names}
+
+    def gather(self, runner) -> None:
+        """Collect every rank's RNG state and buffers (a collective: call it
+        on all ranks before a checkpoint is saved; saving itself is rank
+        0's only).  The buffers matter where each rank keeps its own BN
+        statistics between synchronisations (BN on CPU / gloo, or
+        ``broadcast_buffers=False``)."""
+        states = [None] * dist.get_world_size()
+        dist.all_gather_object(states, (self._state(), self._buffers(runner)))
+        self._gathered = states
+
+    @staticmethod
+    def _checkpoint_due(runner) -> bool:
+        """Whether a CheckpointHook saves after this iteration (the same
+        test as its ``after_train_iter``)."""
+        from mmengine.hooks import CheckpointHook
+        for hook in runner.hooks:
+            if not isinstance(hook, CheckpointHook) or hook.by_epoch:
+                continue
+            try:
+                if hook.every_n_train_iters(runner, hook.interval,
+                                            hook.save_begin) or (
+                        hook.save_last and hook.is_last_train_iter(runner)):
+                    return True
+            except (AttributeError, TypeError):
+                return True
+        return False
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if self._distributed() and self._checkpoint_due(runner):
+            self.gather(runner)
+
+    def after_train_epoch(self, runner) -> None:
+        if self._distributed():
+            self.gather(runner)
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = self._state()
-        if dist.is_available() and dist.is_initialized():
-            states = [None] * dist.get_world_size()
-            dist.all_gather_object(states, state)
+        states, self._gathered = getattr(self, '_gathered', None), None
+        if states is None:
+            if self._distributed():
+                runner.logger.warning(
+                    'RNGStateHook: checkpoint saved outside the gathering '
+                    "points; only rank 0's RNG state is in it")
+            states = [self._state()]
         else:
-            states = [state]
+            checkpoint['rank_buffers'] = [b for _, b in states]
+            states = [s for s, _ in states]
         checkpoint['rng_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -52,7 +107,23 @@ class RNGStateHook(Hook):
                 'RNGStateHook: checkpoint has RNG states for '
                 f'{len(states)} ranks, this is rank {rank}; not restored')
             return
-        state = states[rank]
+        self._loaded = states[rank]
+        self._apply(self._loaded)
+        # this rank's own buffers (called before the weights are loaded)
+        buffers = checkpoint.get('rank_buffers')
+        if buffers and rank < len(buffers) and 'state_dict' in checkpoint:
+            checkpoint['state_dict'].update(buffers[rank])
+
+    def reapply(self) -> None:
+        """Set the RNG streams to the loaded checkpoint's again: the
+        resumable loops call it after rebuilding the data iterator (which
+        draws a seed) when they resume inside an epoch."""
+        if getattr(self, '_loaded', None) is not None:
+            self._apply(self._loaded)
+            self._loaded = None
+
+    @staticmethod
+    def _apply(state: dict) -> None:
         random.setstate(state['python'])
         np.random.set_state(state['numpy'])
         torch.set_rng_state(state['torch'])
@@ -103,23 +174,45 @@ class NonFiniteLossHook(Hook):
             return float(value.detach().float().sum())
         return float(value)
 
+    @staticmethod
+    def _share(bad: dict) -> dict:
+        """In a distributed run, every rank learns which ranks saw a
+        non-finite loss (one all-reduce per iteration; a gather only when
+        one did), so that all of them stop here, before any further
+        collective, instead of waiting for the failed rank until the
+        process-group timeout.  Returns {rank: bad losses}."""
+        if not (dist.is_available() and dist.is_initialized() and
+                dist.get_world_size() > 1):
+            return {0: bad} if bad else {}
+        device = torch.device('cuda', torch.cuda.current_device()) \
+            if dist.get_backend() == 'nccl' else torch.device('cpu')
+        flag = torch.tensor([float(bool(bad))], device=device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() == 0:
+            return {}
+        reports = [None] * dist.get_world_size()
+        dist.all_gather_object(reports, bad)
+        return {r: b for r, b in enumerate(reports) if b}
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        if not outputs:
-            return
         bad = {}
-        for name, value in outputs.items():
+        for name, value in (outputs or {}).items():
             if 'loss' in name:
                 v = self._host_value(runner, name, value)
                 if not math.isfinite(v):
                     bad[name] = v
-        if not bad:
+        ranks = self._share(bad)
+        if not ranks:
             return
         ckpt = last_checkpoint(runner.work_dir)
+        where = '' if list(ranks) == [0] and not dist.is_initialized() \
+            else ' on rank ' + ', '.join(map(str, ranks))
         raise NonFiniteLossError(
             f'non-finite loss at iteration {runner.iter + 1} (epoch '
-            f'{runner.epoch + 1}): ' +
-            ', '.join(f'{k}={v}' for k, v in bad.items()) +
+            f'{runner.epoch + 1}){where}: ' +
+            '; '.join(', '.join(f'{k}={v}' for k, v in b.items())
+                      for b in ranks.values()) +
             '. Training stopped; the last good checkpoint is ' +
             (f'{ckpt} (resume with --resume {ckpt})' if ckpt else
              'none (nothing saved yet)') +

@@ -308,6 +308,9 @@ def build_runner(cfg: Config):
                    for h in hooks):
             hooks.append(dict(type=f'hrformer_mm.{name}'))
     cfg.custom_hooks = hooks
+    # preemption checkpoints, exact mid-epoch resume, all-rank stops
+    from .cluster import use_resumable_loops
+    use_resumable_loops(cfg)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
     model = runner.model.module if hasattr(runner.model, 'module') \

@@ -1,0 +1,471 @@
+"""Training loops that survive clusters: preemption signals, exact
+mid-epoch resume and stops that reach every rank.
+
+``build_runner`` puts these loops in place of mmengine's
+``EpochBasedTrainLoop`` / ``IterBasedTrainLoop`` (and the resumable
+samplers in place of ``DefaultSampler`` / ``InfiniteSampler``), so every
+config gets them; a config can also name them itself::
+
+    train_cfg = dict(type='hrformer_mm.ResumableEpochBasedTrainLoop',
+                     max_epochs=210, val_interval=10,
+                     stop_signals=('SIGTERM', 'SIGUSR1'))
+
+What they add to mmengine's loops (see docs/clusters.md):
+
+* **Preemption.**  On one of ``stop_signals`` every rank finishes the
+  iteration it is in; the ranks agree on stopping (a one-element
+  all-reduce after each iteration), write one checkpoint
+  ``preempt_iter_<N>.pth`` of the exact state (model, optimizer,
+  schedulers, loss scaler, every rank's RNG, the sampler's seed and the
+  position inside the epoch), point ``last_checkpoint`` at it and exit with
+  status :data:`PREEMPTED_EXIT_CODE` (75, ``EX_TEMPFAIL``: "try again").
+  ``--resume`` continues with the next iteration.
+* **Exact mid-epoch resume.**  The samplers skip the samples already
+  trained on instead of loading them again (mmengine's iteration loop
+  reads and augments ``iter`` batches to skip them, which also moves the
+  random streams); the RNG state of the checkpoint is re-applied after the
+  data iterator is rebuilt.  With deterministic settings and
+  ``num_workers=0`` an interrupted and resumed run ends bit-identical to an
+  uninterrupted one.
+* **Stops that reach every rank.**  An exception raised by the iteration
+  or its hooks on one rank (``NonFiniteLossError`` on a NaN loss, say) is
+  shared through the same all-reduce, and every rank raises the same
+  error type naming the rank it came from, in the same iteration, instead
+  of waiting in the next collective until the process-group timeout.
+"""
+import itertools
+import logging
+import os
+import os.path as osp
+import signal
+from typing import Optional, Sequence
+
+import torch
+import torch.distributed as dist
+from mmengine.dataset import DefaultSampler, InfiniteSampler
+from mmengine.logging import print_log
+from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+from mmengine.runner.loops import _InfiniteDataloaderIterator
+
+from hrformer_mm.registry import DATA_SAMPLERS, LOOPS
+
+#: Exit status of a preempted run: sysexits' EX_TEMPFAIL, "temporary
+#: failure, try again" (tools/slurm_train.sh requeues on it).
+PREEMPTED_EXIT_CODE = 75
+DEFAULT_STOP_SIGNALS = ('SIGTERM', 'SIGUSR1')
+INNER_ITER_KEY = 'hrformer_inner_iter'
+SAMPLER_SEED_KEY = 'hrformer_sampler_seed'
+
+
+class TrainingPreempted(SystemExit):
+    """Raised (on every rank) after the preemption checkpoint is written;
+    as a ``SystemExit`` it ends ``tools/train.py`` with status 75."""
+
+    def __init__(self, checkpoint: str, signame: str):
+        super().__init__(PREEMPTED_EXIT_CODE)
+        self.checkpoint, self.signame = checkpoint, signame
+
+    def __str__(self):
+        return (f'preempted by {self.signame}; state saved to '
+                f'{self.checkpoint} (exit status {PREEMPTED_EXIT_CODE})')
+
+
+class PeerRankError(RuntimeError):
+    """Another rank failed; raised where the failure's own type cannot be
+    rebuilt from its message."""
+
+
+# -- samplers ----------------------------------------------------------------
+
+
+def _skip_of(sampler) -> int:
+    return getattr(sampler, '_skip', 0)
+
+
+@DATA_SAMPLERS.register_module()
+class ResumableDefaultSampler(DefaultSampler):
+    """``DefaultSampler`` that can start its next epoch ``skip(n)`` samples
+    (of this rank) in, for a resume from inside an epoch.  ``len`` stays
+    the full epoch's, so batch indices and end-of-epoch tests of the hooks
+    keep their meaning."""
+
+    def skip(self, n: int) -> None:
+        self._skip = int(n)
+
+    def __iter__(self):
+        indices = list(super().__iter__())
+        n, self._skip = _skip_of(self), 0
+        return iter(indices[n:])
+
+
+@DATA_SAMPLERS.register_module()
+class ResumableInfiniteSampler(InfiniteSampler):
+    """``InfiniteSampler`` whose stream can be restarted ``skip(n)``
+    samples (of this rank) in, without loading them."""
+
+    def skip(self, n: int) -> None:
+        self.indices = itertools.islice(self._indices_of_rank(), int(n),
+                                        None)
+
+
+RESUMABLE_SAMPLERS = {
+    'DefaultSampler': 'hrformer_mm.ResumableDefaultSampler',
+    'InfiniteSampler': 'hrformer_mm.ResumableInfiniteSampler',
+}
+
+
+def resumable_sampler_cfg(loader_cfg) -> None:
+    """Swap mmengine's samplers in a dataloader config for the resumable
+    ones (same arguments, same order of samples)."""
+    sampler = loader_cfg.get('sampler') if hasattr(loader_cfg, 'get') \
+        else None
+    if not sampler:
+        return
+    kind = sampler.get('type')
+    if isinstance(kind, str):
+        name = kind.split('.')[-1]
+        if name in RESUMABLE_SAMPLERS and kind in (name, f'mmengine.{name}'):
+            sampler['type'] = RESUMABLE_SAMPLERS[name]
+
+
+# -- agreement between ranks ---------------------------------------------------
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and \
+        dist.get_world_size() > 1
+
+
+def _flag_device():
+    if dist.get_backend() == 'nccl':
+        return torch.device('cuda', torch.cuda.current_device())
+    return torch.device('cpu')
+
+
+def _rebuild_error(kind, message: str, rank: int) -> BaseException:
+    text = f'[raised on rank {rank}] {message}'
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            return kind(text)
+        except Exception:  # a constructor that wants other arguments
+            pass
+    return PeerRankError(f'{getattr(kind, "__name__", kind)}: {text}')
+
+
+class _StopControl:
+    """Signal handlers plus the per-iteration agreement of all ranks."""
+
+    def __init__(self, signals: Sequence[str]):
+        self.signals = []
+        for name in signals or ():
+            sig = getattr(signal, name if str(name).startswith('SIG')
+                          else f'SIG{name}', None)
+            if not isinstance(sig, signal.Signals):
+                raise ValueError(f'stop_signals: unknown signal {name!r}')
+            self.signals.append(sig)
+        self.received: Optional[str] = None
+        self._previous = {}
+
+    def _handler(self, signum, frame) -> None:
+        if self.received is None:
+            self.received = signal.Signals(signum).name
+            print_log(f'{self.received} received: finishing this iteration, '
+                      'then saving a checkpoint and exiting',
+                      logger='current', level=logging.WARNING)
+
+    def install(self) -> None:
+        import threading
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set in the main thread
+        for sig in self.signals:
+            self._previous[sig] = signal.signal(sig, self._handler)
+
+    def uninstall(self) -> None:
+        for sig, old in self._previous.items():
+            signal.signal(sig, old)
+        self._previous = {}
+
+    def run(self, fn, *args, **kwargs):
+        """Run one step (an iteration, an epoch's hooks) on every rank and
+        agree afterwards: returns the signal name if any rank got a stop
+        signal, raises on every rank if any rank raised."""
+        error = None
+        try:
+            fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001  (re-raised below)
+            error = e
+        if not _distributed():
+            if error is not None:
+                raise error
+            return self.received
+        flags = torch.tensor([float(error is not None),
+                              float(self.received is not None)],
+                             device=_flag_device())
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        if flags[0] > 0:
+            reports = [None] * dist.get_world_size()
+            dist.all_gather_object(
+                reports, None if error is None else
+                (type(error), str(error)))
+            if error is not None:
+                raise error
+            rank, (kind, message) = next(
+                (r, rep) for r, rep in enumerate(reports) if rep)
+            print_log(f'rank {rank} failed ({kind.__name__}); stopping this '
+                      'rank too', logger='current', level=logging.ERROR)
+            raise _rebuild_error(kind, message, rank)
+        if flags[1] > 0:
+            return self.received or 'a peer rank\'s stop signal'
+        return None
+
+
+# -- loops -------------------------------------------------------------------
+
+
+def _rng_hook(runner):
+    from .hooks import RNGStateHook
+    return next((h for h in runner.hooks if isinstance(h, RNGStateHook)),
+                None)
+
+
+def _sampler(dataloader):
+    batch_sampler = getattr(dataloader, 'batch_sampler', None)
+    return getattr(batch_sampler, 'sampler', None) or \
+        getattr(dataloader, 'sampler', None)
+
+
+class _ResumableMixin:
+    """What the epoch- and iteration-based loops share."""
+
+    def _setup(self, stop_signals, exit_code):
+        self._control = _StopControl(DEFAULT_STOP_SIGNALS if stop_signals
+                                     is None else stop_signals)
+        self.exit_code = exit_code
+        sampler = _sampler(self.dataloader)
+        if sampler is not None and hasattr(sampler, 'seed'):
+            self.runner.message_hub.update_info(SAMPLER_SEED_KEY,
+                                                sampler.seed)
+
+    def _restore_sampler_seed(self) -> None:
+        sampler = _sampler(self.dataloader)
+        seed = self.runner.message_hub.get_info(SAMPLER_SEED_KEY)
+        if sampler is not None and seed is not None and \
+                getattr(sampler, 'seed', seed) != seed:
+            sampler.seed = seed
+            if isinstance(sampler, InfiniteSampler):
+                sampler.indices = sampler._indices_of_rank()
+        if sampler is not None and hasattr(sampler, 'seed'):
+            self.runner.message_hub.update_info(SAMPLER_SEED_KEY,
+                                                sampler.seed)
+
+    def _skip(self, batches: int) -> bool:
+        """Make the sampler start ``batches`` batches in; False where it
+        cannot (then the loop falls back to reading them)."""
+        sampler = _sampler(self.dataloader)
+        if not hasattr(sampler, 'skip'):
+            print_log(f'{type(sampler).__name__} cannot skip samples: '
+                      'the resumed epoch reads the trained batches again to '
+                      'skip them (not bit-exact; use DefaultSampler or '
+                      'InfiniteSampler)', logger='current',
+                      level=logging.WARNING)
+            return False
+        sampler.skip(batches * self.dataloader.batch_size)
+        return True
+
+    def _reapply_rng(self) -> None:
+        hook = _rng_hook(self.runner)
+        if hook is not None:
+            hook.reapply()
+
+    def _stop(self, signame: str) -> None:
+        """Write the preemption checkpoint on every rank and exit."""
+        runner = self.runner
+        filename = f'preempt_iter_{self._iter}.pth'
+        hook = _rng_hook(runner)
+        if hook is not None and _distributed():
+            hook.gather(runner)  # all ranks; saving is rank 0 only
+        runner.logger.warning(
+            f'stopping at iteration {self._iter} (epoch {self._epoch + 1}) '
+            f'on {signame}: saving {filename}')
+        runner.save_checkpoint(
+            runner.work_dir, filename, save_optimizer=True,
+            save_param_scheduler=True,
+            meta=dict(epoch=self._epoch, iter=self._iter, preempted=signame))
+        path = osp.join(runner.work_dir, filename)
+        if runner.rank == 0:
+            with open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
+                f.write(path)
+        if _distributed():
+            dist.barrier()
+        self._control.uninstall()
+        runner.logger.warning(f'preempted: resume with --resume (exit status '
+                              f'{self.exit_code})')
+        exc = TrainingPreempted(path, signame)
+        exc.code = self.exit_code
+        raise exc
+
+
+@LOOPS.register_module()
+class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
+    """``EpochBasedTrainLoop`` that stops on a signal with an exact
+    checkpoint, resumes inside an epoch, and stops every rank when one
+    fails.  ``stop_signals``: names of the signals that request a stop
+    (default SIGTERM and SIGUSR1; ``[]`` for none); ``exit_code``: the
+    exit status after the preemption checkpoint (75)."""
+
+    def __init__(self, runner, dataloader, max_epochs: int,
+                 val_begin: int = 1, val_interval: int = 1,
+                 dynamic_intervals=None, stop_signals=None,
+                 exit_code: int = PREEMPTED_EXIT_CODE):
+        if isinstance(dataloader, dict):
+            resumable_sampler_cfg(dataloader)
+        super().__init__(runner, dataloader, max_epochs, val_begin,
+                         val_interval, dynamic_intervals)
+        self._setup(stop_signals, exit_code)
+
+    def run(self) -> torch.nn.Module:
+        self._control.install()
+        try:
+            return super().run()
+        finally:
+            self._control.uninstall()
+
+    def run_epoch(self) -> None:
+        hub = self.runner.message_hub
+        start = int(hub.get_info(INNER_ITER_KEY) or 0)
+        self._restore_sampler_seed()
+        # a stop signal seen here is acted on after the first iteration
+        self._control.run(self.runner.call_hook, 'before_train_epoch')
+        self.runner.model.train()
+        if start and not self._skip(start):
+            start = 0  # fall back: read the batches (mmengine's way)
+        loader = iter(self.dataloader)
+        if start:
+            print_log(f'resuming epoch {self._epoch + 1} at batch '
+                      f'{start + 1}', logger='current')
+            self._reapply_rng()
+        for idx, data_batch in enumerate(loader, start):
+            self.run_iter(idx, data_batch)
+        hub.update_info(INNER_ITER_KEY, 0)
+        signame = self._control.run(self.runner.call_hook,
+                                    'after_train_epoch')
+        self._epoch += 1
+        if signame:  # the next run starts with the next epoch
+            self._stop(signame)
+
+    def _iteration(self, idx, data_batch) -> None:
+        self.runner.call_hook('before_train_iter', batch_idx=idx,
+                              data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch, optim_wrapper=self.runner.optim_wrapper)
+        # before the hooks: an iteration checkpoint they write records it
+        self.runner.message_hub.update_info(INNER_ITER_KEY, idx + 1)
+        self.runner.call_hook('after_train_iter', batch_idx=idx,
+                              data_batch=data_batch, outputs=outputs)
+
+    def run_iter(self, idx, data_batch) -> None:
+        signame = self._control.run(self._iteration, idx, data_batch)
+        self._iter += 1
+        if signame:
+            self._stop(signame)
+
+
+@LOOPS.register_module()
+class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
+    """``IterBasedTrainLoop`` with the same preemption, exact resume and
+    all-rank stops as :class:`ResumableEpochBasedTrainLoop`.  A resume
+    restarts the sampler ``iter * batch_size`` samples in instead of
+    loading and augmenting that many batches."""
+
+    def __init__(self, runner, dataloader, max_iters: int,
+                 val_begin: int = 1, val_interval: int = 1000,
+                 dynamic_intervals=None, stop_signals=None,
+                 exit_code: int = PREEMPTED_EXIT_CODE):
+        if isinstance(dataloader, dict):
+            resumable_sampler_cfg(dataloader)
+        super().__init__(runner, dataloader, max_iters, val_begin,
+                         val_interval, dynamic_intervals)
+        self._setup(stop_signals, exit_code)
+
+    def run(self) -> torch.nn.Module:
+        self._control.install()
+        try:
+            return self._run()
+        finally:
+            self._control.uninstall()
+
+    def _run(self) -> torch.nn.Module:
+        runner = self.runner
+        runner.call_hook('before_train')
+        self._control.run(runner.call_hook, 'before_train_epoch')
+        self._restore_sampler_seed()
+        if self._iter > 0:
+            if self._skip(self._iter):
+                print_log(f'resuming at iteration {self._iter + 1}: the '
+                          'sampler skips the trained samples',
+                          logger='current')
+                self.dataloader_iterator = _InfiniteDataloaderIterator(
+                    self.dataloader)
+                self._reapply_rng()
+            else:
+                for _ in range(self._iter):
+                    next(self.dataloader_iterator)
+        while self._iter < self._max_iters and not self.stop_training:
+            runner.model.train()
+            data_batch = next(self.dataloader_iterator)
+            signame = self._control.run(self._iteration, data_batch)
+            self._iter += 1
+            self._decide_current_val_interval()
+            if (runner.val_loop is not None
+                    and self._iter >= self.val_begin
+                    and (self._iter % self.val_interval == 0
+                         or self._iter == self._max_iters)):
+                runner.val_loop.run()
+            if signame:
+                self._stop(signame)
+        self._control.run(runner.call_hook, 'after_train_epoch')
+        runner.call_hook('after_train')
+        return runner.model
+
+    def _iteration(self, data_batch) -> None:
+        runner = self.runner
+        runner.call_hook('before_train_iter', batch_idx=self._iter,
+                         data_batch=data_batch)
+        outputs = runner.model.train_step(
+            data_batch, optim_wrapper=runner.optim_wrapper)
+        runner.call_hook('after_train_iter', batch_idx=self._iter,
+                         data_batch=data_batch, outputs=outputs)
+
+
+RESUMABLE_LOOPS = {
+    'EpochBasedTrainLoop': 'hrformer_mm.ResumableEpochBasedTrainLoop',
+    'IterBasedTrainLoop': 'hrformer_mm.ResumableIterBasedTrainLoop',
+}
+
+
+def use_resumable_loops(cfg) -> None:
+    """Point ``cfg.train_cfg`` at the resumable loops where it names
+    mmengine's own (or gives ``by_epoch`` only); custom loops are left
+    alone.  ``cfg.stop_signals`` (optional) is passed on."""
+    train_cfg = cfg.get('train_cfg')
+    if not train_cfg:
+        return
+    kind = train_cfg.get('type')
+    if kind is None:
+        by_epoch = train_cfg.pop('by_epoch', None)
+        if by_epoch is None and 'max_epochs' not in train_cfg and \
+                'max_iters' not in train_cfg:
+            return
+        kind = 'EpochBasedTrainLoop' if by_epoch or (
+            by_epoch is None and 'max_epochs' in train_cfg) else \
+            'IterBasedTrainLoop'
+    name = str(kind).split('.')[-1]
+    if kind not in (name, f'mmengine.{name}') or \
+            name not in RESUMABLE_LOOPS:
+        return
+    train_cfg['type'] = RESUMABLE_LOOPS[name]
+    if cfg.get('stop_signals') is not None:
+        train_cfg.setdefault('stop_signals', list(cfg.stop_signals))
+    if os.environ.get('HRFORMER_STOP_SIGNALS') is not None:
+        train_cfg['stop_signals'] = [
+            s for s in os.environ['HRFORMER_STOP_SIGNALS'].split(',') if s]
