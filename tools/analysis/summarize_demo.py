@@ -13,6 +13,22 @@ def _metrics(out_dir: str, run: str, optional: bool = False) -> dict:
         return json.load(f)
 
 
+def cls_summary(out_dir: str) -> None:
+    """``--family cls``: the classifier's top-1 trained and untrained, and
+    the pose demo's AP fine-tuned from its backbone and from scratch."""
+    cls = _metrics(out_dir, 'cls_test')
+    cls0 = _metrics(out_dir, 'cls_untrained', optional=True)
+    untrained = (f"  untrained: {cls0['accuracy/top1'] / 100:.3f}"
+                 if cls0 else '')
+    print(f"cls   HRFormer-T  top-1 = {cls['accuracy/top1'] / 100:.3f}"
+          + untrained)
+    for init, what in (('pretrained', 'from the classifier'),
+                       ('scratch', 'from scratch')):
+        m = _metrics(out_dir, f'cls_pose_{init}_test')
+        print(f"pose  HRFormer-T  {what:<19} COCO AP = {m['coco/AP']:.3f}  "
+              f"(AP50 {m['coco/AP .5']:.3f}, AR {m['coco/AR']:.3f})")
+
+
 def main(out_dir: str) -> None:
     pose = _metrics(out_dir, 'pose_test')
     seg = _metrics(out_dir, 'seg_test')
@@ -31,4 +47,14 @@ def main(out_dir: str) -> None:
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'work_dirs/demo')
+    args = sys.argv[1:]
+    family = 'hrformer'
+    if '--family' in args:
+        i = args.index('--family')
+        family = args[i + 1]
+        del args[i:i + 2]
+    out = args[0] if args else 'work_dirs/demo'
+    if family == 'cls':
+        cls_summary(out)
+    else:
+        main(out)
