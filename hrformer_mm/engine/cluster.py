@@ -186,37 +186,64 @@ class _StopControl:
         self._previous = {}
 
     def run(self, fn, *args, **kwargs):
-        """Run one step (an iteration, an epoch's hooks) on every rank and
-        agree afterwards: returns the signal name if any rank got a stop
+        """Run one step on every rank and agree afterwards (see
+        :func:`agree`): returns the signal name if any rank got a stop
         signal, raises on every rank if any rank raised."""
         error = None
         try:
             fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001  (re-raised below)
+        except Exception as e:  # noqa: BLE001  (re-raised by agree)
+            if getattr(e, AGREED, False):
+                raise  # every rank raises it already (a hook agreed)
             error = e
-        if not _distributed():
-            if error is not None:
-                raise error
-            return self.received
-        flags = torch.tensor([float(error is not None),
-                              float(self.received is not None)],
-                             device=_flag_device())
-        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-        if flags[0] > 0:
-            reports = [None] * dist.get_world_size()
-            dist.all_gather_object(
-                reports, None if error is None else
-                (type(error), str(error)))
-            if error is not None:
-                raise error
+        if agree(error, self.received is not None):
+            return self.received or "a peer rank's stop signal"
+        return None
+
+    def run_hooks(self, runner, stage: str, **kwargs):
+        """``runner.call_hook(stage)`` with an agreement after each hook,
+        so that a hook with collectives (SyncBuffersHook) never waits for a
+        rank that failed in an earlier one; for the once-an-epoch stages."""
+        signame = None
+        for hook in runner.hooks:
+            if hasattr(hook, stage):
+                signame = self.run(getattr(hook, stage), runner,
+                                   **kwargs) or signame
+        return signame
+
+
+AGREED = '_hrformer_agreed'
+
+
+def agree(error: Optional[BaseException] = None, stop: bool = False) -> bool:
+    """The point where all ranks compare notes: a collective that every
+    rank must reach the same number of times (the resumable loops call it
+    after each iteration's hooks, NonFiniteLossHook and RNGStateHook before
+    their own collectives).  If any rank passes an ``error``, every rank
+    raises: the failing one its own error, the others the same type with
+    the failing rank named (:class:`PeerRankError` where the type cannot be
+    rebuilt).  Returns whether any rank asked to ``stop``.  Without a
+    process group it raises ``error`` or returns ``stop``."""
+    if not _distributed():
+        if error is not None:
+            raise error
+        return stop
+    flags = torch.tensor([float(error is not None), float(stop)],
+                         device=_flag_device())
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    if flags[0] > 0:
+        reports = [None] * dist.get_world_size()
+        dist.all_gather_object(
+            reports, None if error is None else (type(error), str(error)))
+        if error is None:
             rank, (kind, message) = next(
                 (r, rep) for r, rep in enumerate(reports) if rep)
             print_log(f'rank {rank} failed ({kind.__name__}); stopping this '
                       'rank too', logger='current', level=logging.ERROR)
-            raise _rebuild_error(kind, message, rank)
-        if flags[1] > 0:
-            return self.received or 'a peer rank\'s stop signal'
-        return None
+            error = _rebuild_error(kind, message, rank)
+        setattr(error, AGREED, True)
+        raise error
+    return bool(flags[1] > 0)
 
 
 # -- loops -------------------------------------------------------------------
@@ -335,7 +362,7 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
         start = int(hub.get_info(INNER_ITER_KEY) or 0)
         self._restore_sampler_seed()
         # a stop signal seen here is acted on after the first iteration
-        self._control.run(self.runner.call_hook, 'before_train_epoch')
+        self._control.run_hooks(self.runner, 'before_train_epoch')
         self.runner.model.train()
         if start and not self._skip(start):
             start = 0  # fall back: read the batches (mmengine's way)
@@ -347,24 +374,25 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
         for idx, data_batch in enumerate(loader, start):
             self.run_iter(idx, data_batch)
         hub.update_info(INNER_ITER_KEY, 0)
-        signame = self._control.run(self.runner.call_hook,
-                                    'after_train_epoch')
+        signame = self._control.run_hooks(self.runner, 'after_train_epoch')
         self._epoch += 1
         if signame:  # the next run starts with the next epoch
             self._stop(signame)
 
-    def _iteration(self, idx, data_batch) -> None:
-        self.runner.call_hook('before_train_iter', batch_idx=idx,
-                              data_batch=data_batch)
-        outputs = self.runner.model.train_step(
-            data_batch, optim_wrapper=self.runner.optim_wrapper)
-        # before the hooks: an iteration checkpoint they write records it
-        self.runner.message_hub.update_info(INNER_ITER_KEY, idx + 1)
-        self.runner.call_hook('after_train_iter', batch_idx=idx,
-                              data_batch=data_batch, outputs=outputs)
-
     def run_iter(self, idx, data_batch) -> None:
-        signame = self._control.run(self._iteration, idx, data_batch)
+        # Exceptions before and in the forward / backward pass are not
+        # agreed on: the peers may be inside DDP's all-reduce, so the
+        # failing process just exits (torchrun / srun then end the rest).
+        runner = self.runner
+        runner.call_hook('before_train_iter', batch_idx=idx,
+                         data_batch=data_batch)
+        outputs = runner.model.train_step(
+            data_batch, optim_wrapper=runner.optim_wrapper)
+        # before the hooks: an iteration checkpoint they write records it
+        runner.message_hub.update_info(INNER_ITER_KEY, idx + 1)
+        signame = self._control.run(
+            runner.call_hook, 'after_train_iter', batch_idx=idx,
+            data_batch=data_batch, outputs=outputs)
         self._iter += 1
         if signame:
             self._stop(signame)
@@ -397,7 +425,7 @@ class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
     def _run(self) -> torch.nn.Module:
         runner = self.runner
         runner.call_hook('before_train')
-        self._control.run(runner.call_hook, 'before_train_epoch')
+        self._control.run_hooks(runner, 'before_train_epoch')
         self._restore_sampler_seed()
         if self._iter > 0:
             if self._skip(self._iter):
@@ -413,7 +441,7 @@ class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
         while self._iter < self._max_iters and not self.stop_training:
             runner.model.train()
             data_batch = next(self.dataloader_iterator)
-            signame = self._control.run(self._iteration, data_batch)
+            signame = self._iteration(data_batch)
             self._iter += 1
             self._decide_current_val_interval()
             if (runner.val_loop is not None
@@ -423,18 +451,21 @@ class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
                 runner.val_loop.run()
             if signame:
                 self._stop(signame)
-        self._control.run(runner.call_hook, 'after_train_epoch')
+        self._control.run_hooks(runner, 'after_train_epoch')
         runner.call_hook('after_train')
         return runner.model
 
-    def _iteration(self, data_batch) -> None:
+    def _iteration(self, data_batch):
+        """One iteration; the stop signal's name if the ranks agreed to
+        stop (exceptions as in the epoch-based loop's ``run_iter``)."""
         runner = self.runner
         runner.call_hook('before_train_iter', batch_idx=self._iter,
                          data_batch=data_batch)
         outputs = runner.model.train_step(
             data_batch, optim_wrapper=runner.optim_wrapper)
-        runner.call_hook('after_train_iter', batch_idx=self._iter,
-                         data_batch=data_batch, outputs=outputs)
+        return self._control.run(
+            runner.call_hook, 'after_train_iter', batch_idx=self._iter,
+            data_batch=data_batch, outputs=outputs)
 
 
 RESUMABLE_LOOPS = {

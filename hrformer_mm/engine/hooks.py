@@ -77,6 +77,8 @@ class RNGStateHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         if self._distributed() and self._checkpoint_due(runner):
+            from .cluster import agree
+            agree()  # no rank failed in an earlier hook: gather safely
             self.gather(runner)
 
     def after_train_epoch(self, runner) -> None:
@@ -174,45 +176,30 @@ class NonFiniteLossHook(Hook):
             return float(value.detach().float().sum())
         return float(value)
 
-    @staticmethod
-    def _share(bad: dict) -> dict:
-        """In a distributed run, every rank learns which ranks saw a
-        non-finite loss (one all-reduce per iteration; a gather only when
-        one did), so that all of them stop here, before any further
-        collective, instead of waiting for the failed rank until the
-        process-group timeout.  Returns {rank: bad losses}."""
-        if not (dist.is_available() and dist.is_initialized() and
-                dist.get_world_size() > 1):
-            return {0: bad} if bad else {}
-        device = torch.device('cuda', torch.cuda.current_device()) \
-            if dist.get_backend() == 'nccl' else torch.device('cpu')
-        flag = torch.tensor([float(bool(bad))], device=device)
-        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-        if flag.item() == 0:
-            return {}
-        reports = [None] * dist.get_world_size()
-        dist.all_gather_object(reports, bad)
-        return {r: b for r, b in enumerate(reports) if b}
-
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
+        from .cluster import agree
         bad = {}
         for name, value in (outputs or {}).items():
             if 'loss' in name:
                 v = self._host_value(runner, name, value)
                 if not math.isfinite(v):
                     bad[name] = v
-        ranks = self._share(bad)
-        if not ranks:
-            return
+        # Every rank agrees here each iteration: a NaN on one rank stops
+        # them all at this point, before any further collective, instead of
+        # leaving the others waiting for it until the process-group
+        # timeout.  Peers raise the same error naming the rank.
+        agree(self._error(runner, bad) if bad else None)
+
+    @staticmethod
+    def _error(runner, bad: dict) -> 'NonFiniteLossError':
         ckpt = last_checkpoint(runner.work_dir)
-        where = '' if list(ranks) == [0] and not dist.is_initialized() \
-            else ' on rank ' + ', '.join(map(str, ranks))
-        raise NonFiniteLossError(
+        where = f' on rank {dist.get_rank()}' if dist.is_available() and \
+            dist.is_initialized() else ''
+        return NonFiniteLossError(
             f'non-finite loss at iteration {runner.iter + 1} (epoch '
             f'{runner.epoch + 1}){where}: ' +
-            '; '.join(', '.join(f'{k}={v}' for k, v in b.items())
-                      for b in ranks.values()) +
+            ', '.join(f'{k}={v}' for k, v in bad.items()) +
             '. Training stopped; the last good checkpoint is ' +
             (f'{ckpt} (resume with --resume {ckpt})' if ckpt else
              'none (nothing saved yet)') +
