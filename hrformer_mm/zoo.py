@@ -19,8 +19,8 @@ Hand-written in the metafiles (kept by every update): ``Results``,
 ``FLOPs`` the multiply-accumulates in the papers' convention (convs and
 linears on unpadded tokens; ``FLOPs (complete)`` adds window padding and the
 attention products), both at ``Input Size`` with batch 1.  A zoo config
-without an entry gets one, with the results of :data:`NEW_RESULTS` where
-that table knows its model.
+without an entry gets one, with the fields of :data:`NEW_ENTRIES` where
+that table knows its model (mmpretrain's metafile for HRNet classifiers).
 """
 import glob
 import importlib.util
@@ -58,30 +58,33 @@ COLLECTIONS = OrderedDict([
         README='docs/hrpvt.md')),
 ])
 
-# Results for configs that do not have an entry yet, by (collection,
-# default scope, arch): filled in when `update` adds the entry.
-NEW_RESULTS: Dict[tuple, List[dict]] = {
-    ('HRFormer', 'mmpretrain', 'tiny'): [dict(
+# Hand-written fields for configs that do not have an entry yet, by
+# (collection, default scope, arch): copied in when `update` adds the entry.
+def _top1(value, source, **extra):
+    return dict(Results=[dict(
         Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 78.6},
-        Source='HRFormer paper, Table 8 (HRT-T)')],
-    ('HRFormer', 'mmpretrain', 'small'): [dict(
-        Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 81.2},
-        Source='HRFormer paper, Table 8 (HRT-S)')],
-    ('HRFormer', 'mmpretrain', 'base'): [dict(
-        Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 82.8},
-        Source='HRFormer paper, Table 8 (HRT-B)')],
-    ('HRViT', 'mmpretrain', 'b1'): [dict(
-        Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 80.5}, Source='HRViT paper (HRViT-b1)')],
-    ('HRViT', 'mmpretrain', 'b2'): [dict(
-        Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 82.3}, Source='HRViT paper (HRViT-b2)')],
-    ('HRViT', 'mmpretrain', 'b3'): [dict(
-        Task='Image Classification', Dataset='ImageNet-1k',
-        Metrics={'Top 1 Accuracy': 82.8}, Source='HRViT paper (HRViT-b3)')],
+        Metrics={'Top 1 Accuracy': value}, Source=source)], **extra)
+
+
+NEW_ENTRIES: Dict[tuple, dict] = {
+    ('HRFormer', 'mmpretrain', 'tiny'): _top1(
+        78.6, 'HRFormer paper (ImageNet-1k val, HRT-T)', **{
+            'Published Checkpoint': 'hrt_tiny.pth (HRNet/HRFormer ImageNet '
+            'release)'}),
+    ('HRFormer', 'mmpretrain', 'small'): _top1(
+        81.2, 'HRFormer paper (ImageNet-1k val, HRT-S)', **{
+            'Published Checkpoint': 'hrt_small.pth (HRNet/HRFormer ImageNet '
+            'release)'}),
+    ('HRFormer', 'mmpretrain', 'base'): _top1(
+        82.8, 'HRFormer paper (ImageNet-1k val, HRT-B)', **{
+            'Published Checkpoint': 'hrt_base.pth (HRNet/HRFormer ImageNet '
+            'release)'}),
+    ('HRViT', 'mmpretrain', 'b1'): _top1(
+        80.5, 'HRViT paper (ImageNet-1k val, HRViT-b1)'),
+    ('HRViT', 'mmpretrain', 'b2'): _top1(
+        82.3, 'HRViT paper (ImageNet-1k val, HRViT-b2)'),
+    ('HRViT', 'mmpretrain', 'b3'): _top1(
+        82.8, 'HRViT paper (ImageNet-1k val, HRViT-b3)'),
 }
 # mmpretrain's HRNet classifiers (its hrnet/metafile.yml,
 # hrnet-wXX_3rdparty_8xb32_in1k): read from the installed mmpretrain when
@@ -187,10 +190,10 @@ def computed_metadata(config: str, root: str = ROOT,
     h, w = cx.default_shape(cfg)
     md['Input Size'] = f'{int(h)}x{int(w)}'  # H x W (mim wants strings)
     if flops:
-        r = _eager_complexity(cx, path, cfg)
-        md['Parameters'] = int(round(r['params_m'] * 1e6))
-        md['FLOPs'] = int(round(r['gflops_paper'] * 1e9))
-        md['FLOPs (complete)'] = int(round(r['gflops_complete'] * 1e9))
+        r = _complexity(cx, path, cfg)
+        md['Parameters'] = r['params']
+        md['FLOPs'] = r['paper']
+        md['FLOPs (complete)'] = r['complete']
         if r['counted'] != 'whole model':
             md['FLOPs Counted'] = r['counted']
     else:
@@ -198,18 +201,42 @@ def computed_metadata(config: str, root: str = ROOT,
     return md
 
 
-def _eager_complexity(cx, path: str, cfg) -> dict:
-    """``config_complexity``, with ``compile_cfg`` switched off (the compiled
-    blocks compute the eager model; compiling would only cost time)."""
-    if cfg.model.backbone.get('compile_cfg') is None:
-        return cx.config_complexity(path)
+def _complexity(cx, path: str, cfg) -> dict:
+    """tools/analysis/complexity.py's count (its input size, its forward,
+    hrformer_mm.analysis.count_complexity), with the built model moved to
+    PyTorch's meta device: the counters only read shapes, so the numbers
+    are the CPU run's (tests/test_complexity*.py compare the metafiles with
+    CPU runs) at a fraction of the time.  Where a forward cannot run on
+    meta tensors, the CPU run itself."""
+    import torch
+    from hrformer_mm.analysis import count_complexity
+    from hrformer_mm.engine.launch import build_model_from_config
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        eager = osp.join(tmp, osp.basename(path))
-        with open(eager, 'w') as f:
-            f.write(f'_base_ = [{osp.abspath(path)!r}]\n'
-                    'model = dict(backbone=dict(compile_cfg=None))\n')
-        return cx.config_complexity(eager)
+        if cfg.model.backbone.get('compile_cfg') is not None:
+            # compiling would only cost time: the blocks compute the eager
+            # model's outputs
+            eager = osp.join(tmp, osp.basename(path))
+            with open(eager, 'w') as f:
+                f.write(f'_base_ = [{osp.abspath(path)!r}]\n'
+                        'model = dict(backbone=dict(compile_cfg=None))\n')
+            path = eager
+        try:
+            cfg, model = build_model_from_config(path)
+            model.eval().to('meta')
+            h, w = cx.default_shape(cfg)
+            x = torch.zeros(1, 3, h, w, device='meta')
+            forward, counted = cx.counted_forward(cfg, model, x)
+            with torch.no_grad():
+                r = count_complexity(model, forward)
+            return dict(params=r.params, paper=r.paper_macs,
+                        complete=r.complete_macs, counted=counted)
+        except Exception:  # noqa: BLE001 (data-dependent op: count on CPU)
+            r = cx.config_complexity(path)
+            return dict(params=int(round(r['params_m'] * 1e6)),
+                        paper=int(round(r['gflops_paper'] * 1e9)),
+                        complete=int(round(r['gflops_complete'] * 1e9)),
+                        counted=r['counted'])
 
 
 def count_parameters(path: str) -> int:
@@ -304,9 +331,10 @@ def _mmpretrain_hrnet(arch: str) -> Optional[tuple]:
         if m['Name'] == name:
             results = []
             for r in m['Results']:
-                r = dict(r)
-                r['Source'] = f'mmpretrain metafile ({name})'
-                results.append(r)
+                results.append(OrderedDict(
+                    Task=r['Task'], Dataset=r['Dataset'],
+                    Metrics=r['Metrics'],
+                    Source=f'mmpretrain metafile ({name})'))
             return results, m.get('Weights')
     return None
 
@@ -318,8 +346,9 @@ def new_entry(config: str, root: str = ROOT) -> dict:
     entry['In Collection'] = coll
     entry['Config'] = config
     key = (coll, cfg.default_scope, _arch_of(cfg))
-    if key in NEW_RESULTS:
-        entry['Results'] = [dict(r) for r in NEW_RESULTS[key]]
+    if key in NEW_ENTRIES:
+        for k, v in NEW_ENTRIES[key].items():
+            entry[k] = [dict(r) for r in v] if k == 'Results' else v
     elif coll == 'HRNet' and cfg.default_scope == 'mmpretrain':
         found = _mmpretrain_hrnet(_arch_of(cfg))
         if found:
@@ -370,8 +399,8 @@ TABLES = OrderedDict([
     ('hrformer-pose', r'configs/pose/hrformer_'),
     ('hrformer-ocr', r'configs/seg/hrformer_.*_ocr_'),
     ('hrformer-upernet', r'configs/seg/hrformer_.*_upernet_'),
-    ('hrvit', r'configs/\w+/hrvit_'),
-    ('hrnet', r'configs/\w+/(hrnet|hrformer_b_v2_)'),
+    ('hrvit', r'configs/(pose|seg)/hrvit_'),
+    ('hrnet', r'configs/(pose|seg|det)/(hrnet|hrformer_b_v2_)'),
     ('hrpvt', r'configs/pose/(hrpvt_|hrnet_w48_coco\.py)'),
     ('cls', r'configs/cls/'),
 ])
@@ -397,7 +426,7 @@ def _weights(m: dict) -> str:
         host = next((h for k, h in HOSTS if k in url), 'download')
         return f'[{host}]({url})'
     ck = m.get('Published Checkpoint')
-    return f"reference `{ck.split(' (')[0]}`" if ck else '-'
+    return f"reference: {ck.split(',')[0]}" if ck else '-'
 
 
 def render_table(models: List[dict]) -> str:
@@ -422,11 +451,21 @@ def table_models(name: str, models: List[dict]) -> List[dict]:
     return [m for m in models if re.match(TABLES[name], m['Config'])]
 
 
+def table_order(m: dict) -> tuple:
+    """Rows: by task folder, dataset, detector / backbone / head, then
+    size."""
+    md = m['Metadata']
+    arch = md['Architecture']
+    # detectors by detector, classifiers by backbone, the rest by head
+    kind = arch[0] if m['Config'].split('/')[1] in ('det', 'cls') \
+        else arch[-1]
+    return (m['Config'].split('/')[1], md['Training Data'], kind,
+            md['Parameters'], md['FLOPs'], m['Name'])
+
+
 def render_readme(text: str, root: str = ROOT) -> str:
     """``text`` with every marked table rewritten from the metafiles."""
-    models = all_models(root)
-    order = {c: i for i, c in enumerate(zoo_configs(root))}
-    models.sort(key=lambda m: order.get(m['Config'], 1e9))
+    models = sorted(all_models(root), key=table_order)
 
     def sub(match):
         chosen = table_models(match.group(2), models)

@@ -16,6 +16,19 @@ sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
 from complexity import config_complexity  # noqa: E402
 
 
+def assert_metafile_holds(config, r):
+    """The metafile entry's Parameters / FLOPs are this CPU run's counts,
+    exactly (the generator, tools/zoo.py, counts the same forward on the
+    meta device)."""
+    from hrformer_mm import zoo
+    (md, ) = [m['Metadata'] for m in zoo.all_models(ROOT)
+              if m['Config'] == config]
+    assert md['Parameters'] == round(r['params_m'] * 1e6)
+    assert md['FLOPs'] == round(r['gflops_paper'] * 1e9)
+    assert md['FLOPs (complete)'] == round(r['gflops_complete'] * 1e9)
+    assert md['Input Size'] == '%dx%d' % tuple(r['shape'])
+
+
 @pytest.mark.parametrize('config,paper_gflops,paper_params', [
     ('hrformer_t_coco.py', 1.3, 2.5),
     ('hrformer_s_coco.py', 2.8, 7.8),
@@ -26,6 +39,7 @@ from complexity import config_complexity  # noqa: E402
 def test_pose_configs_match_the_paper_within_2_percent(config, paper_gflops,
                                                        paper_params):
     r = config_complexity(osp.join(ROOT, 'configs', 'pose', config))
+    assert_metafile_holds(f'configs/pose/{config}', r)
     assert r['gflops_paper'] == pytest.approx(paper_gflops, rel=0.02)
     assert r['params_m'] == pytest.approx(paper_params, rel=0.02)
     assert r['gflops_complete'] > r['gflops_paper']

@@ -10,6 +10,7 @@ from e2e_utils import ROOT
 
 sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
 from complexity import config_complexity  # noqa: E402
+from test_complexity import assert_metafile_holds  # noqa: E402
 
 
 def test_hrnet_w32_pose_matches_the_paper():
@@ -17,6 +18,7 @@ def test_hrnet_w32_pose_matches_the_paper():
     GFLOPs.  Conv MACs count 7.65 here (the paper's tool left some layers
     out); within 8%."""
     r = config_complexity(osp.join(ROOT, 'configs/pose/hrnet_w32_coco.py'))
+    assert_metafile_holds('configs/pose/hrnet_w32_coco.py', r)
     assert r['shape'] == [256, 192] and r['counted'] == 'whole model'
     assert r['params_m'] == pytest.approx(28.5, rel=0.01)
     assert r['gflops_paper'] == pytest.approx(7.65, rel=0.01)

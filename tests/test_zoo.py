@@ -62,7 +62,7 @@ def test_metafiles_follow_the_openmmlab_scheme():
 def test_published_numbers_and_weights_where_they_exist():
     def metric(config, source_start, key):
         for r in BY_CONFIG[config]['Results']:
-            if r['Source'].startswith(source_start):
+            if r['Source'].startswith(source_start) and key in r['Metrics']:
                 return r['Metrics'][key]
     assert metric('configs/pose/hrformer_b_coco.py', 'mmpose', 'AP') == 75.4
     assert metric('configs/pose/hrformer_b_coco.py', 'HRFormer', 'AP') == 75.6
@@ -70,6 +70,13 @@ def test_published_numbers_and_weights_where_they_exist():
                   'mIoU') == 48.7
     assert metric('configs/det/hrnetv2p_w32_mask_rcnn_coco.py', 'mmdet',
                   'mask AP') == 37.1
+    if 'configs/cls/hrformer_t_imagenet.py' in BY_CONFIG:
+        for name, top1 in [('hrformer_t', 78.6), ('hrformer_s', 81.2),
+                           ('hrformer_b', 82.8), ('hrvit_b1', 80.5),
+                           ('hrvit_b2', 82.3), ('hrvit_b3', 82.8),
+                           ('hrnet_w18', 76.75)]:
+            assert metric(f'configs/cls/{name}_imagenet.py', '',
+                          'Top 1 Accuracy') == top1
     weights = {c: m.get('Weights') for c, m in BY_CONFIG.items()}
     assert weights['configs/pose/hrformer_s_coco.py'].endswith(
         'hrformer_small_coco_256x192-5310d898_20220316.pth')

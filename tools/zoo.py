@@ -45,8 +45,16 @@ def main(argv=None):
                   'python tools/zoo.py --readme')
         return 1 if missing or stale else 0
     if not args.readme:
+        zoo_set = set(zoo.zoo_configs(ROOT))
         configs = [osp.relpath(osp.abspath(c), ROOT).replace('\\', '/')
-                   for c in args.configs] or None
+                   for c in args.configs]
+        for c in configs:
+            if c not in zoo_set:
+                print(f'skipped (not a zoo config: {zoo.ZOO_GLOB}, bases '
+                      f'and demos aside): {c}')
+        configs = [c for c in configs if c in zoo_set] or None
+        if args.configs and not configs:
+            return 1
         added = zoo.update(ROOT, configs)
         print('added:', ', '.join(added) if added else 'none')
     new = zoo.render_readme(text, ROOT)
