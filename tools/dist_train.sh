@@ -3,6 +3,10 @@
 # mmengine).  Usage: tools/dist_train.sh CONFIG GPUS [train.py options]
 # Multi-node: NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 tools/dist_train.sh ...
 # Without GPUs the processes use the gloo backend (see hrformer_mm.engine).
+# MAX_RESTARTS (default 0): torchrun restarts the whole group up to this
+# many times when a worker dies; the restarted workers resume from the
+# newest complete checkpoint in the work dir (--resume is added from the
+# first restart on).  See docs/clusters.md.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2
@@ -10,6 +14,7 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+MAX_RESTARTS=${MAX_RESTARTS:-0}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-python}
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
@@ -19,4 +24,5 @@ PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
     --master_port="$PORT" \
+    --max-restarts="$MAX_RESTARTS" \
     "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"

@@ -228,6 +228,14 @@ def parse_cfg_for_train(argv=None) -> Config:
             raise ValueError(f'--amp cannot wrap optim_wrapper.type={wrapper}')
     if args.auto_scale_lr:
         cfg.auto_scale_lr = dict(cfg.get('auto_scale_lr', {}), enable=True)
+    restarts = int(os.environ.get('TORCHELASTIC_RESTART_COUNT') or 0)
+    if restarts > 0:
+        # torchrun restarted the group after a lost worker: go on from the
+        # newest complete checkpoint, not from the start (or an old file)
+        print_log(f'torchrun restart {restarts}: resuming from the newest '
+                  f'complete checkpoint in {cfg.work_dir}', logger='current',
+                  level=logging.WARNING)
+        args.resume = 'auto'
     if args.resume == 'auto':
         cfg.load_from = latest_readable_checkpoint(cfg.work_dir) \
             if osp.isdir(cfg.work_dir) else None
