@@ -46,6 +46,17 @@ def test_generated_layout_is_what_custom_dataset_reads(imagenet_root):
                 (ds.get_data_info(i) for i in range(len(ds)))} == listed
 
 
+def test_generation_is_deterministic(imagenet_root, tmp_path):
+    generate_imagenet(str(tmp_path), num_train=2, num_val=1,
+                      image_size=(32, 32), seed=1)
+    with open(osp.join(imagenet_root, 'meta', 'train.txt')) as f:
+        rels = [line.split()[0] for line in f]
+    for rel in rels:
+        with open(osp.join(imagenet_root, 'train', rel), 'rb') as a, \
+                open(osp.join(str(tmp_path), 'train', rel), 'rb') as b:
+            assert a.read() == b.read(), rel
+
+
 def _backbone_keys(config: str) -> dict:
     from hrformer_mm.engine.launch import build_model_from_config
     _, model = build_model_from_config(config)
