@@ -2,9 +2,7 @@
 # (hrnet/hrnet-w32_4xb32_in1k.py: HRFuseScales neck, global pooling,
 # linear head; 100 epochs SGD, 4 GPUs x 32) with our HRNet as the backbone.
 # Its checkpoint (hrnet-w32_3rdparty_8xb32_in1k) loads unchanged.
-_base_ = [
-    'mmpretrain::hrnet/hrnet-w32_4xb32_in1k.py',
-    '../_base_/cls_runtime.py',
-]
+_base_ = 'mmpretrain::hrnet/hrnet-w32_4xb32_in1k.py'
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
 model = dict(backbone=dict(_delete_=True, type='hrformer_mm.HRNet',
                            arch='w32'))
