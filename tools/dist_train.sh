@@ -6,7 +6,10 @@
 # MAX_RESTARTS (default 0): torchrun restarts the whole group up to this
 # many times when a worker dies; the restarted workers resume from the
 # newest complete checkpoint in the work dir (--resume is added from the
-# first restart on).  See docs/clusters.md.
+# first restart on).
+# RDZV_BACKEND=c10d: a c10d rendezvous at MASTER_ADDR:PORT (id RDZV_ID)
+# instead of the static one; the nodes' ranks are then assigned as they
+# join (NODE_RANK is not needed).  See docs/clusters.md.
 set -euo pipefail
 CONFIG=$1
 GPUS=$2
@@ -17,12 +20,18 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 MAX_RESTARTS=${MAX_RESTARTS:-0}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-python}
+RDZV_BACKEND=${RDZV_BACKEND:-static}
+if [ "$RDZV_BACKEND" = static ]; then
+    RDZV=(--node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
+          --master_port="$PORT")
+else
+    RDZV=(--rdzv-backend="$RDZV_BACKEND" --rdzv-endpoint="$MASTER_ADDR:$PORT"
+          --rdzv-id="${RDZV_ID:-hrformer}")
+fi
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
 "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
+    "${RDZV[@]}" \
     --max-restarts="$MAX_RESTARTS" \
     "$ROOT/tools/train.py" "$CONFIG" --launcher pytorch "${@:3}"
