@@ -48,6 +48,9 @@ def test_config_builds_and_runs_forward(path):
             w, h = cfg.codec['input_size']
             out = model(torch.randn(1, 3, h // 2, w // 2), None, mode='tensor')
             assert out.shape[1] == 17
+        elif cfg.default_scope == 'mmpretrain':
+            out = model(torch.randn(1, 3, 64, 64), mode='tensor')
+            assert out.shape == (1, cfg.model.head.num_classes)
         else:
             heads = cfg.model.decode_head
             num_classes = (heads[-1] if isinstance(heads, list) else
