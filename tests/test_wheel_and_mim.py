@@ -136,3 +136,49 @@ def test_mim_train_and_test_by_config_name_outside_the_repo(installed,
                 cwd=str(tmp_path), env=env)
     metrics = json.loads((tmp_path / 'wt' / 'metrics.json').read_text())
     assert 'coco/AP' in json.dumps(metrics), metrics
+
+
+def _demo_data_and_opts(tmp_path):
+    generate_coco_keypoints(str(tmp_path / 'data/demo/coco'), num_train=8,
+                            num_val=4, seed=1)
+    return ['--cfg-options', 'train_cfg.max_epochs=1'] + [
+        f'{d}_dataloader.{k}' for d in ('train', 'val', 'test')
+        for k in ('num_workers=0', 'persistent_workers=False')]
+
+
+def test_mim_train_launcher_slurm_runs_the_installed_tool_under_srun(
+        installed, tmp_path):
+    """`--launcher slurm`: mim builds the srun line; a stub srun records
+    it (no cluster here).  mim 0.3.9 under click 8.5 needs `--srun-args`
+    given (unset, it is click's sentinel, which mim calls .split() on)."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'srun').write_text(
+        '#!/bin/sh\nprintf "%s\\n" "$@" > "$SRUN_ARGS"\n')
+    (bin_dir / 'srun').chmod(0o755)
+    args_file = tmp_path / 'srun_args'
+    _run([MIM, 'train', 'hrformer_mm', 'hrformer_b_coco.py', '--launcher',
+          'slurm', '--gpus', '16', '--gpus-per-node', '8', '--partition',
+          'P', '--srun-args', '--job-name=zoo', '--work-dir', 'w'],
+         cwd=str(tmp_path),
+         env=dict(PYTHONPATH=installed, SRUN_ARGS=str(args_file),
+                  PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
+    args = args_file.read_text().split('\n')
+    mim_dir = osp.join(installed, 'hrformer_mm', '.mim')
+    assert args[:2] == ['-p', 'P'] and '--ntasks=16' in args
+    assert '--job-name=zoo' in args
+    i = args.index(osp.join(mim_dir, 'tools', 'train.py'))
+    assert args[i + 1] == osp.join(mim_dir, 'configs', 'pose',
+                                   'hrformer_b_coco.py')
+    assert args[i + 2:i + 4] == ['--launcher', 'slurm']
+
+
+def test_mim_train_launcher_pytorch_one_cpu_process(installed, tmp_path):
+    """`--launcher pytorch`: mim starts torch.distributed.launch; one
+    process on the CPU (gloo), the demo config at one epoch."""
+    opts = _demo_data_and_opts(tmp_path)
+    _run([MIM, 'train', 'hrformer_mm', 'hrformer_demo_coco.py', '--launcher',
+          'pytorch', '--gpus', '1', '--port', str(29600 + os.getpid() % 300),
+          '--work-dir', 'w'] + opts, cwd=str(tmp_path),
+         env=dict(PYTHONPATH=installed))
+    assert (tmp_path / 'w' / 'epoch_1.pth').exists()
