@@ -1,16 +1,6 @@
-# HRViT-b2 ImageNet-1K classifier, 224x224, the public recipe (README's
-# train.sh: 4 nodes x 8 GPUs x 32 images, lr 1e-3, weight decay 0.05,
-# drop path 0.1, head dropout 0.1, 20 warm-up epochs, gradient clip 1,
-# SyncBN, mixup / cutmix and label smoothing of timm's defaults).
+# HRViT-b2 ImageNet-1K classifier: HRViT-b1's recipe.
 # Paper: 82.3 top-1, 32.5M params, 5.1 GFLOPs.  No weights were released.
-_base_ = [
-    '../_base_/models/hrvit_cls.py',
-    'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
-    '../_base_/schedules/cls_hrvit_adamw_300e.py',
-    '../_base_/cls_runtime.py',
-]
+_base_ = './hrvit_b1_imagenet.py'
 model = dict(
     backbone=dict(arch='b2'),
     neck=dict(in_channels=(48, 96, 240, 384)))
-train_dataloader = dict(batch_size=32)
-auto_scale_lr = dict(base_batch_size=1024)
