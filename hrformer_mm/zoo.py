@@ -8,7 +8,7 @@ Layout (what ``mim search`` / ``mim download`` read)::
 
 Each model entry: ``Name`` (the config's stem), ``In Collection``, ``Config``,
 ``Metadata`` (Architecture, Training Data, Input Size 'HxW', Parameters,
-FLOPs, ...; Input Size is H x W), ``Results`` (Task, Dataset, Metrics, Source: the published
+FLOPs, ...), ``Results`` (Task, Dataset, Metrics, Source: the published
 numbers and where they come from) and ``Weights`` where a published
 checkpoint loads into the config.
 
@@ -27,7 +27,6 @@ import importlib.util
 import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -50,7 +49,8 @@ COLLECTIONS = OrderedDict([
         README='docs/hrvit.md')),
     ('HRNet', dict(
         Paper=dict(Title='Deep High-Resolution Representation Learning for '
-                   'Visual Recognition', URL='https://arxiv.org/abs/1908.07919'),
+                   'Visual Recognition',
+                   URL='https://arxiv.org/abs/1908.07919'),
         README='docs/hrnet.md')),
     ('HRPVT', dict(
         Paper=dict(Title='HRPVT: High-Resolution Pyramid Vision Transformer '
