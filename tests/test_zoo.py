@@ -114,3 +114,19 @@ def test_readme_check_fails_on_a_stale_table(tmp_path):
     new = zoo.render_readme(text, ROOT)
     assert new != text and '`pose/hrpvt_b2_simcc_coco.py`' in new
     assert zoo.render_readme(new, ROOT) == new
+
+
+@pytest.mark.parametrize('config', ['configs/pose/hrvit_b1_coco.py',
+                                    'configs/pose/hrpvt_b2_heatmap_coco.py'])
+def test_meta_device_count_is_the_cpu_count(config):
+    """The generator counts on the meta device (shapes only); on the CPU
+    tools/analysis/complexity.py gives the same numbers, which are the
+    metafile's (two small models with stripe attention / PVT here; the
+    HRFormer and HRNet pose entries in tests/test_complexity*.py)."""
+    cx = zoo._complexity_module(ROOT)
+    r = cx.config_complexity(osp.join(ROOT, config))
+    meta = zoo.computed_metadata(config, ROOT)
+    for md in (meta, BY_CONFIG[config]['Metadata']):
+        assert md['Parameters'] == round(r['params_m'] * 1e6)
+        assert md['FLOPs'] == round(r['gflops_paper'] * 1e9)
+        assert md['FLOPs (complete)'] == round(r['gflops_complete'] * 1e9)
