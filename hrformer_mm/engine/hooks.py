@@ -74,6 +74,10 @@ class RNGStateHook(Hook):
                 return True
         return False
 
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        self._gathered = None  # states of an earlier point are stale
+
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
         if self._distributed() and self._checkpoint_due(runner):
@@ -85,8 +89,15 @@ class RNGStateHook(Hook):
         if self._distributed():
             self.gather(runner)
 
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        # CheckpointHook's save_best saves the best and the latest
+        # checkpoint again here (on rank 0)
+        if self._distributed():
+            self.gather(runner)
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        states, self._gathered = getattr(self, '_gathered', None), None
+        # kept until the next iteration: save_best writes two files
+        states = getattr(self, '_gathered', None)
         if states is None:
             if self._distributed():
                 runner.logger.warning(
