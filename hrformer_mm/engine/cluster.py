@@ -128,7 +128,7 @@ def resumable_sampler_cfg(loader_cfg) -> None:
             sampler['type'] = RESUMABLE_SAMPLERS[name]
 
 
-# -- agreement between ranks ---------------------------------------------------
+# -- agreement between ranks -----------------------------------------------
 
 
 def _distributed() -> bool:
