@@ -42,7 +42,8 @@ if [[ "${1:-}" == "--family" ]]; then
 fi
 case "$FAMILY" in
   hrformer|hrnet|hrvit|hrpvt|det|cls) ;;
-  *) echo "unknown --family $FAMILY (hrformer, hrnet, hrvit, hrpvt, det or cls)" >&2
+  *) echo "unknown --family $FAMILY" \
+          "(hrformer, hrnet, hrvit, hrpvt, det or cls)" >&2
      exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -130,7 +131,8 @@ elif [[ "$FAMILY" == cls ]]; then
     fi
     $PY tools/train.py $pose_cfg --work-dir "$OUT/cls_pose_$init" \
       --cfg-options "${opts[@]}" 2>&1 | tee "$OUT/cls_pose_$init.log"
-    $PY tools/test.py $pose_cfg "$(cat "$OUT/cls_pose_$init/last_checkpoint")" \
+    pose_ckpt=$(cat "$OUT/cls_pose_$init/last_checkpoint")
+    $PY tools/test.py $pose_cfg "$pose_ckpt" \
       --work-dir "$OUT/cls_pose_${init}_test" \
       > "$OUT/cls_pose_${init}_test.log" 2>&1
   done
