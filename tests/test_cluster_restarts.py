@@ -1,5 +1,5 @@
 """Elastic restarts: tools/dist_train.sh passes MAX_RESTARTS to torchrun;
-when a worker dies mid-epoch, torchrun restarts the group, the workers
+when a worker dies mid-epoch (MAX_RESTARTS=2), torchrun restarts the group, the workers
 resume from the newest complete checkpoint on their own, and the run ends
 as an uninterrupted one (2 processes, gloo, CPU)."""
 import pytest
@@ -24,7 +24,9 @@ def test_killed_worker_is_restarted_and_the_run_resumes(tmp_path):
     faulty = fault_config(cfg, POSE_HOOKS, at_iter=6, rank=1,
                           action='exit', once_file=str(tmp_path / 'died'))
     work = tmp_path / 'work'
-    proc = dist_train(faulty, work, *OPTS, env=dict(MAX_RESTARTS='1'))
+    # 2, not 1: once in a few runs on the loaded 2-core VM, the restarted
+    # group's gloo connectFullMesh was refused and used a restart up
+    proc = dist_train(faulty, work, *OPTS, env=dict(MAX_RESTARTS='2'))
     log = proc.stdout + proc.stderr
     assert (tmp_path / 'died').exists()
     assert 'torchrun restart 1: resuming' in log
