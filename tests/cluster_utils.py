@@ -1,4 +1,4 @@
-"""Helpers of the cluster tests (tests/test_cluster_*.py): 2-process
+"""Helpers of the cluster tests (tests/test_engine/test_cluster_*.py): 2-process
 torchrun runs through tools/dist_train.sh, configs with injected faults
 (tests/helpers/cluster_faults.py), checkpoint comparison."""
 import os.path as osp

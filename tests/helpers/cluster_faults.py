@@ -1,4 +1,4 @@
-"""Faults for the cluster tests (tests/test_cluster_*.py), injected from a
+"""Faults for the cluster tests (tests/test_engine/test_cluster_*.py), injected from a
 config: ``custom_imports = dict(imports=['cluster_faults'])`` with
 tests/helpers on PYTHONPATH, then ``custom_hooks`` naming
 ``hrformer_mm.FaultInjectionHook``."""

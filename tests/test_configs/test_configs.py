@@ -8,11 +8,11 @@ from mmengine.config import Config
 
 from hrformer_mm.engine.launch import build_model_from_config
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
-# HRNet configs (other backbones, mmdet too): tests/test_configs_hrnet.py;
+# HRNet configs (other backbones, mmdet too): tests/test_configs/test_configs_hrnet.py;
 # HRPVT (mmpose's PVT v2 backbone, SimCC heads of fixed input size):
-# tests/test_hrpvt.py
+# tests/test_models/test_hrpvt.py
 # The *_fast configs compile their blocks with inductor at the first
 # forward (minutes on 2 CPU cores): test_fast_config_is_its_base_compiled
 CONFIGS = [c for c in CONFIGS

@@ -2,7 +2,7 @@
 numbers are the models', and the README's tables are the metafiles'.
 
 FLOPs are held to the models where the complexity tests compute them anyway
-(tests/test_complexity*.py compare their counts with the metafiles too);
+(tests/test_analysis/test_complexity*.py compare their counts with the metafiles too);
 parameters are checked here for every entry (building a model is cheap, its
 forward pass at full size is not)."""
 import os.path as osp
@@ -122,7 +122,7 @@ def test_meta_device_count_is_the_cpu_count(config):
     """The generator counts on the meta device (shapes only); on the CPU
     tools/analysis/complexity.py gives the same numbers, which are the
     metafile's (two small models with stripe attention / PVT here; the
-    HRFormer and HRNet pose entries in tests/test_complexity*.py)."""
+    HRFormer and HRNet pose entries in tests/test_analysis/test_complexity*.py)."""
     cx = zoo._complexity_module(ROOT)
     r = cx.config_complexity(osp.join(ROOT, config))
     meta = zoo.computed_metadata(config, ROOT)

@@ -9,7 +9,7 @@ import torch
 from hrformer_mm.engine.launch import build_model_from_config
 from hrformer_mm.models.necks import HRNetV2Neck
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # (h, w): one multiple of 32, one not
 SIZES = [(64, 32), (72, 44)]
 

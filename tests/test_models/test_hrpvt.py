@@ -16,7 +16,7 @@ from mmengine.structures import InstanceData
 from hrformer_mm.engine.launch import build_model_from_config
 from hrformer_mm.models.necks import HighResolutionPyramidModule, HRPMNeck
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = ['hrpvt_b2_simcc_coco.py', 'hrpvt_b2_simcc_coco_384x288.py',
            'hrpvt_b2_heatmap_coco.py', 'hrpvt_demo_simcc_coco.py',
            'hrpvt_demo_heatmap_coco.py']

@@ -14,7 +14,7 @@ from hrformer_mm.models.layers import CrossShapedStripeAttention
 
 from e2e_utils import ROOT
 
-# dense configs (the ImageNet classifiers: tests/test_cls_models.py)
+# dense configs (the ImageNet classifiers: tests/test_models/test_cls_models.py)
 CONFIGS = sorted(c for c in glob.glob(osp.join(ROOT, 'configs', '*',
                                                'hrvit_*.py'))
                  if osp.basename(osp.dirname(c)) != 'cls')

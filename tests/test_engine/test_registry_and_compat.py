@@ -38,7 +38,7 @@ def test_missing_compiled_op_raises_naming_the_op():
     ext = sys.modules.get('mmcv._ext')
     if not getattr(ext, 'is_placeholder', False):
         pytest.skip('full mmcv with compiled ops is installed')
-    # nms and roi_align are served by torchvision (tests/test_mmcv_ops.py)
+    # nms and roi_align are served by torchvision (tests/test_models/test_mmcv_ops.py)
     from mmcv.ops import soft_nms
     from hrformer_mm.compat import MissingCompiledOpError
     with pytest.raises(MissingCompiledOpError, match='"softnms"'):
