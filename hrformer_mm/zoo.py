@@ -205,7 +205,7 @@ def _complexity(cx, path: str, cfg) -> dict:
     """tools/analysis/complexity.py's count (its input size, its forward,
     hrformer_mm.analysis.count_complexity), with the built model moved to
     PyTorch's meta device: the counters only read shapes, so the numbers
-    are the CPU run's (tests/test_complexity*.py compare the metafiles with
+    are the CPU run's (tests/test_analysis/test_complexity*.py compare the metafiles with
     CPU runs) at a fraction of the time.  Where a forward cannot run on
     meta tensors, the CPU run itself."""
     import torch

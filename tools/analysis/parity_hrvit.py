@@ -13,7 +13,7 @@ the public key scheme, converts it with
 loads it strictly into ours and compares the four outputs in eval mode.
 
 ``--write-golden`` records, once, the reference outputs of a tiny variant
-for ``tests/test_hrvit.py``: the public key names and shapes, the seed and
+for ``tests/test_models/test_hrvit.py``: the public key names and shapes, the seed and
 the outputs (a few kilobytes), so the suite checks parity without the
 public code.
 """
