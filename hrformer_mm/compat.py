@@ -1,8 +1,7 @@
 """Work-arounds for the OpenMMLab stack on current PyTorch / NumPy.
 
-Each function fixes one measured breakage (see ``shared/ENVIRONMENT.md`` in
-the project notes and the README's "Environment" section).  They are applied
-once by :func:`apply_all`, which ``import hrformer_mm`` calls, so a config
+Each function fixes one measured breakage (see docs/environment.md).  They
+are applied once by :func:`apply_all`, which ``import hrformer_mm`` calls, so a config
 with ``custom_imports = dict(imports=['hrformer_mm'])`` gets them too.
 """
 import functools

@@ -3,7 +3,7 @@ compiled fast path, and the tools (``--amp`` training, tools/test.py, a
 1-GPU tools/dist_train.sh with NCCL).
 
 Skipped, with the reason, where no CUDA device is present (CI is CPU-only);
-run on the GPU machine (../shared/GPU.md).  Every other test forces the CPU
+run on the GPU machine (the GPU checks of docs/benchmarks.md).  Every other test forces the CPU
 for its subprocesses (tests/e2e_utils.run), so the suite gives the same
 answers with and without a GPU.
 """

@@ -1,5 +1,5 @@
 # HRPVT-b2 (PVT v2-b2 + HRPM + SimCC), COCO top-down, 256x192.  Paper
-# (no public code, SPEC section 4): COCO val2017 76.3 AP, test-dev 75.5 AP,
+# (no public code, docs/hrpvt.md): COCO val2017 76.3 AP, test-dev 75.5 AP,
 # best AP(M); 60% fewer params and 62% fewer GFLOPs than HRNet-W48 (63.6M,
 # 14.6 GFLOPs at 256x192).  The HRPM design is this project's reading:
 # docs/hrpvt.md.

@@ -1,4 +1,4 @@
-# HRPVT-b2, COCO top-down, 384x288, SimCC.  Paper (SPEC section 4): the
+# HRPVT-b2, COCO top-down, 384x288, SimCC.  Paper (docs/hrpvt.md): the
 # reductions are stated against HRNet-W48 (63.6M, 32.9 GFLOPs at 384x288);
 # its headline 76.3 val / 75.5 test-dev AP.  docs/hrpvt.md.
 _base_ = [

@@ -17,7 +17,7 @@ def _params(module):
                                              ('base', 43.21)])
 def test_pose_parameter_count_matches_paper(arch, expected_m):
     """Backbone as used for pose (out_indices=(0,)) plus the 1x1 head for 17
-    keypoints: HRFormer paper Table 3 / SPEC: 2.52M, 7.75M, 43.21M."""
+    keypoints: HRFormer paper Table 3: 2.52M, 7.75M, 43.21M."""
     m = HRFormer(arch, out_indices=(0, ))
     head = m.out_channels[0] * 17 + 17
     assert round((_params(m) + head) / 1e6, 2) == expected_m

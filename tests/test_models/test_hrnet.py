@@ -47,7 +47,7 @@ def _pair(host, arch, multiscale):
 @pytest.mark.parametrize('arch,expected_m', [('w18', 9.56), ('w32', 29.31),
                                              ('w48', 65.33)])
 def test_parameter_count_matches_paper(arch, expected_m):
-    """HRNetV2 paper / SPEC: W18 9.56M, W32 29.31M, W48 65.33M (backbone)."""
+    """HRNetV2 paper: W18 9.56M, W32 29.31M, W48 65.33M (backbone)."""
     assert _params(HRNet(arch)) / 1e6 == pytest.approx(expected_m, rel=5e-3)
 
 

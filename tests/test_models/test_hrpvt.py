@@ -109,7 +109,7 @@ def test_config_is_pvt_v2_hrpm_and_the_head_it_names(name):
     assert model.neck.insertion == 'stage'
     head = 'HeatmapHead' if 'heatmap' in name else 'SimCCHead'
     assert type(model.head).__name__ == head
-    # no deconvolution head (SPEC 4): the 1/4 map feeds the head directly
+    # no deconvolution head (docs/hrpvt.md): the 1/4 map feeds the head directly
     assert not any(isinstance(m, torch.nn.ConvTranspose2d)
                    for m in model.head.modules())
 

@@ -21,7 +21,7 @@ TINY = dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 2, 4),
 
 def to_reference_scheme(state, with_head=True, with_cls=False):
     """Rewrite hrformer_mm / mmpose keys the way the reference release
-    names them (SPEC: split q/k/v, out_proj, mlp, keypoint_head)."""
+    names them (the reference release: split q/k/v, out_proj, mlp, keypoint_head)."""
     out = {}
     for k, v in state.items():
         m = re.match(r'^(.*\.attn\.attn)\.qkv\.(weight|bias)$', k)

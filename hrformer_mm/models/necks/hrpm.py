@@ -1,6 +1,6 @@
 """HRPVT's High-Resolution Pyramid Module (HRPM), as a neck.
 
-HRPVT (pose of medium and small people; SPEC section 4): a PVT v2 backbone
+HRPVT (pose of medium and small people; docs/hrpvt.md): a PVT v2 backbone
 for long-range context, an HRPM that puts convolutional locality and scale
 invariance back into a high-resolution representation, SimCC keypoints.
 No code was published; this file is the project's reading of the paper,
