@@ -8,6 +8,18 @@ sys.path.insert(0, ROOT)
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 
+E2E_DIR = os.path.join(ROOT, 'tests', 'test_e2e') + os.sep
+
+
+def pytest_collection_modifyitems(config, items):
+    """``e2e`` on every test under tests/test_e2e/ and on every ``cluster``
+    test (each runs training or testing in subprocesses); tests elsewhere
+    that do carry the marker where they are defined."""
+    for item in items:
+        if str(item.fspath).startswith(E2E_DIR) or \
+                item.get_closest_marker('cluster') is not None:
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture(scope='session')
 def repo_root():

@@ -14,6 +14,8 @@ from hrformer_mm.engine.launch import build_model_from_config
 
 from e2e_utils import PYTHON, pose_config, run, seg_config
 
+pytestmark = pytest.mark.e2e
+
 # run() hides any GPU from the tools: two processes cannot share one GPU
 # with NCCL, and the point here is the gloo path.
 

@@ -45,6 +45,7 @@ def test_startup_installs_the_finder_and_nothing_heavy():
     assert out[1] == '[]'
 
 
+@pytest.mark.e2e
 def test_pose_api_first():
     out = run_script(f"""
         from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
@@ -65,6 +66,7 @@ def test_pose_api_first():
     assert out.strip().endswith('OK')
 
 
+@pytest.mark.e2e
 def test_seg_api_first():
     out = run_script(f"""
         from mmseg.apis import MMSegInferencer, inference_model, init_model
@@ -83,6 +85,7 @@ def test_seg_api_first():
     assert out.strip().endswith('OK')
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize('config', DET_CFGS)
 def test_det_api_first(config):
     if not osp.isfile(osp.join(ROOT, config)):

@@ -407,6 +407,7 @@ def _reference_checkpoint_pair(tmp_path, config, to_format):
     return _offline(tmp_path, foreign)
 
 
+@pytest.mark.e2e
 def test_test_py_on_a_reference_pose_checkpoint_as_on_its_conversion(
         tmp_path):
     import numpy as np
@@ -430,6 +431,7 @@ def test_test_py_on_a_reference_pose_checkpoint_as_on_its_conversion(
     assert m_direct == m_converted
 
 
+@pytest.mark.e2e
 def test_test_py_on_a_reference_seg_checkpoint_as_on_its_conversion(
         tmp_path):
     from hrformer_mm.datasets import generate_ade20k

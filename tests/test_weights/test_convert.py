@@ -155,6 +155,7 @@ model = dict(backbone=dict(_delete_=True, type='hrformer_mm.HRFormer',
     return path, ours
 
 
+@pytest.mark.e2e
 def test_converted_mmpose_checkpoint_gives_mmpose_predictions(tmp_path):
     """tools/convert_checkpoint.py --src mmpose, then tools/test.py: the same
     keypoints (and so the same AP) as mmpose's own HRFormer with the original
