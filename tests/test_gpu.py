@@ -139,6 +139,7 @@ def _free_port() -> str:
         return str(s.getsockname()[1])
 
 
+@pytest.mark.e2e
 def test_amp_training_then_test_on_the_gpu(tmp_path, gpu_coco):
     cfg = pose_config(tmp_path, gpu_coco, epochs=1)
     work = tmp_path / 'work'
@@ -152,6 +153,7 @@ def test_amp_training_then_test_on_the_gpu(tmp_path, gpu_coco):
     assert 'coco/AP' in proc.stdout + proc.stderr
 
 
+@pytest.mark.e2e
 def test_one_gpu_distributed_training_uses_nccl(tmp_path, gpu_coco):
     cfg = pose_config(tmp_path, gpu_coco, epochs=1)
     work = tmp_path / 'dist'

@@ -151,6 +151,7 @@ def test_recompile_limit_is_raised_not_lowered():
         setattr(c, name, old)
 
 
+@pytest.mark.e2e
 def test_fast_path_is_switched_on_from_the_config(tmp_path):
     """tools/train.py then tools/test.py with the backbone's blocks
     compiled, from a config line alone (aot_eager to stay quick on CPU)."""

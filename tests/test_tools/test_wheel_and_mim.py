@@ -21,6 +21,8 @@ from hrformer_mm.datasets import generate_coco_keypoints
 
 from e2e_utils import ROOT
 
+pytestmark = pytest.mark.e2e  # wheel builds, pip installs, mim jobs
+
 PIP = [sys.executable, '-m', 'pip', '--disable-pip-version-check',
        '--no-input']
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
