@@ -21,6 +21,10 @@ from hrformer_mm.engine.launch import build_model_from_config
 from hrformer_mm.testing import seeded_state, state_spec
 
 from e2e_utils import ROOT, load_tool
+from weights_utils import (HRFORMER_ARCH, hrformer_mmpose,
+                           hrformer_reference_backbone,
+                           hrformer_reference_imagenet,
+                           hrformer_reference_pose)
 
 convert_tool = load_tool('convert_checkpoint.py')
 
@@ -29,8 +33,6 @@ SEG = f'{ROOT}/configs/seg/hrformer_demo_ade20k.py'
 HRVIT = f'{ROOT}/configs/seg/hrvit_demo_ade20k.py'
 WFLW = f'{ROOT}/configs/pose/hrnetv2_demo_wflw.py'
 # small enough that every case builds in a fraction of a second
-HRFORMER_ARCH = dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 2, 4),
-                     num_modules=(1, 1, 1), num_blocks=1)
 HRVIT_ARCH = dict(channels=(16, 32, 32, 32), head_dim=8,
                   mlp_ratios=(2, 2, 2, 2), stripe_widths=(1, 2, 3, 3),
                   blocks=((1, ), (1, 1), (1, 1, 1), (1, 1, 1, 1)))
@@ -66,34 +68,6 @@ def our_state(model, seed=0):
 
 
 # ------------------------------------------------- foreign key schemes
-
-def hrformer_reference_backbone(state, prefix):
-    """Split q/k/v, ``out_proj``, ``mlp`` and the index buffers the
-    reference release saves."""
-    out = {}
-    for k, v in state.items():
-        if not k.startswith(prefix):
-            out[k] = v
-            continue
-        m = re.match(r'^(.*\.attn\.attn)\.qkv\.(weight|bias)$', k)
-        if m:
-            for name, part in zip('qkv', v.chunk(3, dim=0)):
-                out[f'{m.group(1)}.{name}_proj.{m.group(2)}'] = part.clone()
-            continue
-        k = k.replace('.attn.attn.proj.', '.attn.attn.out_proj.')
-        out[k.replace('.ffn.', '.mlp.')] = v
-        if k.endswith('relative_position_bias_table'):
-            window = (int(round(v.shape[0]**0.5)) + 1) // 2
-            out[k.replace('bias_table', 'index')] = torch.zeros(
-                window**2, window**2, dtype=torch.long)
-    return out
-
-
-def hrformer_reference_pose(state):
-    out = hrformer_reference_backbone(state, 'backbone.')
-    return {('keypoint_head.' + k[5:] if k.startswith('head.') else k): v
-            for k, v in out.items()}
-
 
 # mmseg FCNHead / OCRHead -> the reference's seg/lib/models/nets/hrt.py
 _REFERENCE_SEG_HEADS = [
@@ -142,27 +116,11 @@ def hrformer_reference_seg(state, seed=1):
     return ref
 
 
-def hrformer_reference_imagenet(state):
+def hrformer_reference_imagenet_model(state):
     """The reference ``cls/`` release: a bare backbone with its classifier,
     under ``model`` as its training code saves it."""
     bare = {k[9:]: v for k, v in state.items() if k.startswith('backbone.')}
-    out = hrformer_reference_backbone(bare, '')
-    out['incre_modules.0.0.conv1.weight'] = torch.randn(32, 8, 1, 1)
-    out['final_layer.0.weight'] = torch.randn(2048, 1024, 1, 1)
-    out['classifier.weight'] = torch.randn(1000, 2048)
-    out['classifier.bias'] = torch.randn(1000)
-    return {'model': out}
-
-
-def hrformer_mmpose(state):
-    """mmpose 1.x: our keys plus the index buffers it saves."""
-    out = dict(state)
-    for k, v in state.items():
-        if k.endswith('relative_position_bias_table'):
-            window = (int(round(v.shape[0]**0.5)) + 1) // 2
-            out[k.replace('bias_table', 'index')] = torch.zeros(
-                window**2, window**2, dtype=torch.long)
-    return out
+    return {'model': hrformer_reference_imagenet(bare)}
 
 
 def hrnet_mmpose_0x(state):
@@ -240,7 +198,8 @@ WHOLE_MODEL_FORMATS = {
     'hrvit-public-seg': (HRVIT, True, hrvit_public_seg),
 }
 BACKBONE_FORMATS = {
-    'hrformer-reference-imagenet': (SEG, hrformer_reference_imagenet),
+    'hrformer-reference-imagenet': (SEG,
+                                    hrformer_reference_imagenet_model),
     'hrnet-imagenet': (WFLW, hrnet_imagenet),
     'hrvit-public-imagenet': (HRVIT, hrvit_public_imagenet),
 }

@@ -2,7 +2,6 @@
 import json
 import os.path as osp
 import pickle
-import re
 
 import numpy as np
 import pytest
@@ -14,37 +13,10 @@ from hrformer_mm.models.backbones.weights import (convert_checkpoint,
 from hrformer_mm.testing import mmpose_hrformer_extra
 
 from e2e_utils import PYTHON, ROOT, run
+from weights_utils import (HRFORMER_ARCH, hrformer_reference_imagenet,
+                           hrformer_reference_pose, reference_imagenet_head)
 
-TINY = dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 2, 4),
-            num_modules=(1, 1, 1), num_blocks=1)
-
-
-def to_reference_scheme(state, with_head=True, with_cls=False):
-    """Rewrite hrformer_mm / mmpose keys the way the reference release
-    names them (the reference release: split q/k/v, out_proj, mlp, keypoint_head)."""
-    out = {}
-    for k, v in state.items():
-        m = re.match(r'^(.*\.attn\.attn)\.qkv\.(weight|bias)$', k)
-        if m:
-            for name, part in zip('qkv', v.chunk(3, dim=0)):
-                out[f'{m.group(1)}.{name}_proj.{m.group(2)}'] = part.clone()
-            continue
-        k = k.replace('.attn.attn.proj.', '.attn.attn.out_proj.')
-        k = k.replace('.ffn.', '.mlp.')
-        if k.startswith('head.'):
-            k = 'keypoint_head.' + k[len('head.'):]
-        out[k] = v
-        if k.endswith('relative_position_bias_table'):
-            n = int(round(v.shape[0]**0.5)) // 2 + 1
-            out[k.replace('bias_table', 'index')] = torch.zeros(
-                n * n, n * n, dtype=torch.long)
-    if with_cls:
-        out['incre_modules.0.0.conv1.weight'] = torch.zeros(1)
-        out['classifier.weight'] = torch.zeros(1000, 2048)
-    if not with_head:
-        out = {k: v for k, v in out.items()
-               if not k.startswith('keypoint_head.')}
-    return out
+TINY = HRFORMER_ARCH
 
 
 def _pose_state():
@@ -59,19 +31,21 @@ def _pose_state():
 def test_detects_the_key_scheme():
     state = _pose_state()
     assert detect_source(state) == 'mmpose'
-    assert detect_source(to_reference_scheme(state)) == 'official'
+    assert detect_source(hrformer_reference_pose(state)) == 'official'
 
 
 def test_reference_classification_checkpoint_converts_exactly():
     state = {k[len('backbone.'):]: v for k, v in _pose_state().items()
              if k.startswith('backbone.')}
-    ref = to_reference_scheme(state, with_head=False, with_cls=True)
+    ref = hrformer_reference_imagenet(state)
     new, report = convert_checkpoint(ref, 'official')
     assert new.keys() == state.keys()
     assert all(torch.equal(new[k], state[k]) for k in state)
     assert report.with_rpe  # ImageNet models did use the bias
-    assert sorted(report.dropped['ImageNet classification head']) == [
-        'classifier.weight', 'incre_modules.0.0.conv1.weight']
+    assert sorted(report.dropped['ImageNet classification head']) == sorted(
+        reference_imagenet_head(TINY['channels'][0])) == [
+        'classifier.bias', 'classifier.weight', 'final_layer.0.weight',
+        'incre_modules.0.0.conv1.weight']
     assert report.merged_qkv == sum(1 for k in state if '.qkv.' in k)
     result = HRFormer(TINY, out_indices=(0, )).load_state_dict(new,
                                                                strict=True)
@@ -80,7 +54,7 @@ def test_reference_classification_checkpoint_converts_exactly():
 
 def test_reference_pose_checkpoint_turns_the_unused_bias_off():
     state = _pose_state()
-    new, report = convert_checkpoint(to_reference_scheme(state))
+    new, report = convert_checkpoint(hrformer_reference_pose(state))
     assert report.source == 'official' and report.with_rpe is False
     assert 'with_rpe=False' in report.summary()
     expected = {k: v for k, v in state.items()
@@ -95,8 +69,8 @@ def test_reference_pose_checkpoint_turns_the_unused_bias_off():
 
 def test_keep_rpe_keeps_the_reference_pose_bias_tables():
     state = _pose_state()
-    new, report = convert_checkpoint(to_reference_scheme(state),
-                                              keep_rpe=True)
+    new, report = convert_checkpoint(hrformer_reference_pose(state),
+                                     keep_rpe=True)
     assert report.with_rpe
     assert new.keys() == state.keys()
 
@@ -117,7 +91,7 @@ def test_mmpose_checkpoint_only_loses_the_derived_index_buffers():
 
 
 def test_incomplete_qkv_is_an_error():
-    state = to_reference_scheme(_pose_state())
+    state = hrformer_reference_pose(_pose_state())
     key = next(k for k in state if k.endswith('k_proj.weight'))
     del state[key]
     with pytest.raises(KeyError, match='incomplete q/k/v'):
