@@ -1,5 +1,5 @@
-"""The model zoo's metafiles (OpenMMLab's model-index scheme) and the README
-tables made from them.
+"""The model zoo's metafiles (OpenMMLab's model-index scheme) and the tables
+made from them (the README's summary, docs/model_zoo.md's full tables).
 
 Layout (what ``mim search`` / ``mim download`` read)::
 
@@ -389,10 +389,24 @@ def update(root: str = ROOT, configs: Optional[List[str]] = None,
     return added
 
 
-# ---------------------------------------------------------------- README
+# ------------------------------------------------- README and docs tables
 
 MARK = re.compile(r'(<!-- zoo:([\w-]+):start -->\n)(.*?)(<!-- zoo:\2:end -->)',
                   re.S)
+
+# The files whose marked tables are generated: the README holds the
+# summary (one row per collection), docs/model_zoo.md the full tables.
+ZOO_DOCS = ('README.md', 'docs/model_zoo.md')
+SUMMARY = 'summary'
+# summary row -> where that family's full table is (from the README)
+SUMMARY_LINKS = OrderedDict([
+    ('HRFormer', 'docs/model_zoo.md#hrformer'),
+    ('HRViT', 'docs/model_zoo.md#hrvit'),
+    ('HRNet', 'docs/model_zoo.md#hrnet-and-the-hrnetv2-representations'),
+    ('HRPVT', 'docs/model_zoo.md#hrpvt'),
+])
+TASKS = OrderedDict([('pose', 'pose'), ('seg', 'segmentation'),
+                     ('det', 'detection'), ('cls', 'classification')])
 
 # table name -> the entries it lists (a regular expression on Config)
 TABLES = OrderedDict([
@@ -463,12 +477,72 @@ def table_order(m: dict) -> tuple:
             md['Parameters'], md['FLOPs'], m['Name'])
 
 
+def render_summary(models: List[dict]) -> str:
+    """One row per collection: configs, tasks with their training data,
+    the parameter range and how many entries a published checkpoint
+    loads into."""
+    lines = ['| family | zoo configs | tasks (training data) | params | '
+             'published checkpoints that load | full table |',
+             '|---|---|---|---|---|---|']
+    for coll in COLLECTIONS:
+        mine = [m for m in models if m['In Collection'] == coll]
+        if not mine:
+            continue
+        tasks = OrderedDict()
+        for m in mine:
+            task = TASKS.get(m['Config'].split('/')[1],
+                             m['Config'].split('/')[1])
+            data = m['Metadata']['Training Data']
+            tasks.setdefault(task, [])
+            if data not in tasks[task]:
+                tasks[task].append(data)
+        order = list(TASKS.values())
+        tasks_s = ', '.join(
+            f"{t} ({', '.join(d)})" for t, d in sorted(
+                tasks.items(), key=lambda kv: order.index(kv[0])
+                if kv[0] in order else len(order)))
+        params = [m['Metadata']['Parameters'] / 1e6 for m in mine]
+        hosts = sum(1 for m in mine if m.get('Weights'))
+        ref = sum(1 for m in mine if not m.get('Weights')
+                  and m.get('Published Checkpoint'))
+        ck = [f'{hosts} OpenMMLab'] if hosts else []
+        ck += [f'{ref} reference'] if ref else []
+        link = SUMMARY_LINKS.get(coll, 'docs/model_zoo.md')
+        lines.append(
+            f'| {coll} | {len(mine)} | {tasks_s} | '
+            f'{min(params):.2f}M - {max(params):.2f}M | '
+            f"{' + '.join(ck) if ck else 'none'} | [{coll}]({link}) |")
+    return '\n'.join(lines) + '\n'
+
+
 def render_readme(text: str, root: str = ROOT) -> str:
-    """``text`` with every marked table rewritten from the metafiles."""
+    """``text`` (README.md, docs/model_zoo.md or any other) with every
+    marked table rewritten from the metafiles: ``summary`` by
+    :func:`render_summary`, the others (:data:`TABLES`) by
+    :func:`render_table`."""
     models = sorted(all_models(root), key=table_order)
 
     def sub(match):
-        chosen = table_models(match.group(2), models)
-        return match.group(1) + render_table(chosen) + match.group(4)
+        if match.group(2) == SUMMARY:
+            body = render_summary(models)
+        else:
+            body = render_table(table_models(match.group(2), models))
+        return match.group(1) + body + match.group(4)
 
     return MARK.sub(sub, text)
+
+
+def stale_docs(root: str = ROOT) -> Dict[str, str]:
+    """{path in :data:`ZOO_DOCS`: its text with the tables regenerated},
+    for the files whose tables differ from the metafiles."""
+    out = OrderedDict()
+    for rel in ZOO_DOCS:
+        path = osp.join(root, rel)
+        if not osp.exists(path):
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        new = render_readme(text, root)
+        if new != text:
+            out[rel] = new
+    return out

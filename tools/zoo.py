@@ -1,15 +1,16 @@
-"""Model zoo: metafiles/*.yml + model-index.yml, and the README's tables.
+"""Model zoo: metafiles/*.yml + model-index.yml, and the tables made from
+them (README.md: the summary; docs/model_zoo.md: the full tables).
 
     python tools/zoo.py                    # add entries for new zoo configs,
                                            # recompute every entry's Metadata
                                            # (params, FLOPs: minutes), then
-                                           # rewrite the README tables
+                                           # rewrite the tables
     python tools/zoo.py configs/cls/*.py   # only these configs (new ones get
-                                           # an entry), then the README
-    python tools/zoo.py --readme           # README tables only (seconds)
-    python tools/zoo.py --check            # exit 1 if the README tables
-                                           # differ from the metafiles or a
-                                           # zoo config has no entry
+                                           # an entry), then the tables
+    python tools/zoo.py --readme           # the tables only (seconds)
+    python tools/zoo.py --check            # exit 1 if a table differs from
+                                           # the metafiles or a zoo config
+                                           # has no entry
 
 See hrformer_mm/zoo.py for the scheme and what is hand-written.
 """
@@ -28,20 +29,18 @@ def main(argv=None):
     p.add_argument('configs', nargs='*', help='configs/... paths (default: '
                    'every zoo config)')
     p.add_argument('--readme', action='store_true',
-                   help='only rewrite the README tables')
+                   help='only rewrite the tables (README.md, '
+                   'docs/model_zoo.md)')
     p.add_argument('--check', action='store_true')
     args = p.parse_args(argv)
-    readme = osp.join(ROOT, 'README.md')
-    with open(readme, encoding='utf-8') as f:
-        text = f.read()
     if args.check:
         listed = {m['Config'] for m in zoo.all_models(ROOT)}
         missing = [c for c in zoo.zoo_configs(ROOT) if c not in listed]
-        stale = zoo.render_readme(text, ROOT) != text
+        stale = zoo.stale_docs(ROOT)
         for c in missing:
             print(f'no metafile entry: {c}')
-        if stale:
-            print('README tables differ from the metafiles: '
+        for rel in stale:
+            print(f'{rel}: tables differ from the metafiles: '
                   'python tools/zoo.py --readme')
         return 1 if missing or stale else 0
     if not args.readme:
@@ -57,11 +56,10 @@ def main(argv=None):
             return 1
         added = zoo.update(ROOT, configs)
         print('added:', ', '.join(added) if added else 'none')
-    new = zoo.render_readme(text, ROOT)
-    if new != text:
-        with open(readme, 'w', encoding='utf-8') as f:
+    for rel, new in zoo.stale_docs(ROOT).items():
+        with open(osp.join(ROOT, rel), 'w', encoding='utf-8') as f:
             f.write(new)
-        print('README tables rewritten')
+        print(f'{rel}: tables rewritten')
     return 0
 
 

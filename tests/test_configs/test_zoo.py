@@ -1,11 +1,13 @@
 """The model zoo: metafiles / model-index.yml cover every zoo config, their
-numbers are the models', and the README's tables are the metafiles'.
+numbers are the models', and the tables made from them (README.md's summary,
+docs/model_zoo.md's full tables) are the metafiles'.
 
 FLOPs are held to the models where the complexity tests compute them anyway
 (tests/test_analysis/test_complexity*.py compare their counts with the metafiles too);
 parameters are checked here for every entry (building a model is cheap, its
 forward pass at full size is not)."""
 import os.path as osp
+import re
 
 import pytest
 import yaml
@@ -94,18 +96,56 @@ def test_metafile_parameters_are_the_models(config):
     assert md['FLOPs (complete)'] >= md['FLOPs'] > 0
 
 
-def test_readme_tables_are_the_metafiles():
-    with open(osp.join(ROOT, 'README.md'), encoding='utf-8') as f:
-        text = f.read()
-    assert zoo.render_readme(text, ROOT) == text, \
-        'README zoo tables out of date: python tools/zoo.py --readme'
-    tables = {m.group(2): m.group(3) for m in zoo.MARK.finditer(text)}
-    for name in tables:
-        assert name in zoo.TABLES
-    # every entry appears in a table
-    listed = ''.join(tables.values())
+def _doc(rel):
+    with open(osp.join(ROOT, rel), encoding='utf-8') as f:
+        return f.read()
+
+
+def _tables(text):
+    return {m.group(2): m.group(3) for m in zoo.MARK.finditer(text)}
+
+
+def test_zoo_tables_are_the_metafiles():
+    """README.md's summary and docs/model_zoo.md's full tables are what
+    `python tools/zoo.py --readme` writes from the metafiles."""
+    assert zoo.ZOO_DOCS == ('README.md', 'docs/model_zoo.md')
+    for rel in zoo.ZOO_DOCS:
+        text = _doc(rel)
+        assert zoo.render_readme(text, ROOT) == text, \
+            f'{rel}: zoo tables out of date: python tools/zoo.py --readme'
+        for name in _tables(text):
+            assert name in zoo.TABLES or name == zoo.SUMMARY, (rel, name)
+    assert not zoo.stale_docs(ROOT)
+    # the full tables live in docs/model_zoo.md, every entry in one
+    full = _tables(_doc('docs/model_zoo.md'))
+    assert set(full) == set(zoo.TABLES)
+    listed = ''.join(full.values())
     for m in MODELS:
         assert f"`{m['Config'][len('configs/'):]}`" in listed, m['Config']
+
+
+def test_readme_has_the_summary_only():
+    tables = _tables(_doc('README.md'))
+    assert list(tables) == [zoo.SUMMARY]
+    rows = [r for r in tables[zoo.SUMMARY].splitlines()[2:] if r]
+    # one row per collection, the configs counted add up to the zoo
+    by_coll = {}
+    for m in MODELS:
+        by_coll[m['In Collection']] = by_coll.get(m['In Collection'], 0) + 1
+    assert [r.split(' | ')[0].strip('| ') for r in rows] == [
+        c for c in zoo.COLLECTIONS if c in by_coll]
+    assert [int(r.split(' | ')[1]) for r in rows] == [
+        by_coll[c] for c in zoo.COLLECTIONS if c in by_coll]
+    # the published checkpoints counted are the entries with weights
+    hosts = sum(1 for m in MODELS if m.get('Weights'))
+    counted = sum(int(n) for r in rows
+                  for n in re.findall(r'(\d+) OpenMMLab', r))
+    assert counted == hosts
+    # each row links to its family's section of docs/model_zoo.md (the
+    # anchors are checked with every other link, tests/test_tools/
+    # test_docs_links.py)
+    for coll, link in zoo.SUMMARY_LINKS.items():
+        assert f'[{coll}]({link})' in tables[zoo.SUMMARY], link
 
 
 def test_readme_check_fails_on_a_stale_table(tmp_path):
@@ -114,6 +154,27 @@ def test_readme_check_fails_on_a_stale_table(tmp_path):
     new = zoo.render_readme(text, ROOT)
     assert new != text and '`pose/hrpvt_b2_simcc_coco.py`' in new
     assert zoo.render_readme(new, ROOT) == new
+    text = ('x\n<!-- zoo:summary:start -->\n| HRPVT | 99 |\n'
+            '<!-- zoo:summary:end -->\n')
+    new = zoo.render_readme(text, ROOT)
+    assert new != text and '| HRPVT | 3 |' not in text
+    assert f"| HRPVT | {sum(m['In Collection'] == 'HRPVT' for m in MODELS)} |" \
+        in new
+
+
+def test_stale_docs_names_the_stale_file(tmp_path):
+    (tmp_path / 'docs').mkdir()
+    fresh = zoo.render_readme(_doc('README.md'), ROOT)
+    (tmp_path / 'README.md').write_text(fresh, encoding='utf-8')
+    (tmp_path / 'docs' / 'model_zoo.md').write_text(
+        '<!-- zoo:cls:start -->\n<!-- zoo:cls:end -->\n', encoding='utf-8')
+    # the metafiles are the repository's; the files are tmp_path's
+    import shutil
+    shutil.copy(osp.join(ROOT, 'model-index.yml'), tmp_path)
+    shutil.copytree(osp.join(ROOT, 'metafiles'), tmp_path / 'metafiles')
+    stale = zoo.stale_docs(str(tmp_path))
+    assert list(stale) == ['docs/model_zoo.md']
+    assert '`cls/hrformer_t_imagenet.py`' in stale['docs/model_zoo.md']
 
 
 @pytest.mark.parametrize('config', ['configs/pose/hrvit_b1_coco.py',
