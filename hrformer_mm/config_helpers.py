@@ -86,3 +86,64 @@ def ocr_heads(in_channels: Union[int, Sequence[int]],
                               loss_weight=1.0),
              **common),
     ]
+
+
+def seg_pipelines(scale, crop_size, reduce_zero_label: bool = False,
+                  ratio_range=(0.5, 2.0)):
+    """mmseg's training and test pipelines (``mmseg::_base_/datasets/*``) at
+    another resize scale or crop size: random resize (``ratio_range`` of
+    ``scale``), random crop with ``cat_max_ratio=0.75``, flip, photometric
+    distortion; testing resizes to ``scale`` and loads the annotations after
+    the resize, so the metrics are computed at the original size.
+
+    Returns ``(train_pipeline, test_pipeline)``.
+    """
+    annotations = dict(type='LoadAnnotations')
+    if reduce_zero_label:
+        annotations['reduce_zero_label'] = True
+    train = [
+        dict(type='LoadImageFromFile'),
+        dict(annotations),
+        dict(type='RandomResize', scale=scale, ratio_range=ratio_range,
+             keep_ratio=True),
+        dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PhotoMetricDistortion'),
+        dict(type='PackSegInputs'),
+    ]
+    test = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=scale, keep_ratio=True),
+        dict(annotations),
+        dict(type='PackSegInputs'),
+    ]
+    return train, test
+
+
+def topdown_pipelines(codec: dict, half_body: bool = True,
+                      **bbox_transform):
+    """mmpose's top-down training and validation pipelines for ``codec``
+    (its ``input_size`` for the affine crop, the codec for the targets):
+    flip, half-body crops (``half_body``), a random box transform
+    (``bbox_transform``: ``RandomBBoxTransform`` arguments, mmpose's
+    defaults when empty), the affine crop and the targets.
+
+    Returns ``(train_pipeline, val_pipeline)``.
+    """
+    train = [
+        dict(type='LoadImage'),
+        dict(type='GetBBoxCenterScale'),
+        dict(type='RandomFlip', direction='horizontal'),
+        *([dict(type='RandomHalfBody')] if half_body else []),
+        dict(type='RandomBBoxTransform', **bbox_transform),
+        dict(type='TopdownAffine', input_size=codec['input_size']),
+        dict(type='GenerateTarget', encoder=codec),
+        dict(type='PackPoseInputs'),
+    ]
+    val = [
+        dict(type='LoadImage'),
+        dict(type='GetBBoxCenterScale'),
+        dict(type='TopdownAffine', input_size=codec['input_size']),
+        dict(type='PackPoseInputs'),
+    ]
+    return train, val

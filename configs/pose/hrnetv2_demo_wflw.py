@@ -6,6 +6,7 @@
 # input with unbiased (DARK) heatmaps, BN, a short schedule for 2 CPU cores.
 # Measured (docs/hrnet.md): test NME 1.459 untrained, 0.0332 after training.
 _base_ = ['./hrnetv2_w18_wflw.py']
+from hrformer_mm.config_helpers import topdown_pipelines
 
 codec = dict(type='MSRAHeatmap', input_size=(96, 96), heatmap_size=(24, 24),
              sigma=1.5, unbiased=True, blur_kernel_size=5)
@@ -22,22 +23,9 @@ model = dict(
     neck=dict(in_channels=channels, out_channels=96, norm_cfg=norm_cfg),
     head=dict(in_channels=96, decoder=codec))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.8, 1.2)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(
+    codec, half_body=False, shift_prob=0, rotate_factor=30,
+    scale_factor=(0.8, 1.2))
 train_dataloader = dict(
     batch_size=16, num_workers=1,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))

@@ -5,6 +5,7 @@
 # representations on small and medium people (`bash tools/demo.sh --family
 # hrpvt`).
 _base_ = ['./hrpvt_demo_simcc_coco.py']
+from hrformer_mm.config_helpers import topdown_pipelines
 
 heatmap_codec = dict(type='MSRAHeatmap', input_size=(96, 128),
                      heatmap_size=(24, 32), sigma=2, unbiased=True,
@@ -24,14 +25,8 @@ model = dict(
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
 
 # the SimCC demo's training pipeline, encoding heatmaps
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
-         rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=heatmap_codec['input_size']),
-    dict(type='GenerateTarget', encoder=heatmap_codec),
-    dict(type='PackPoseInputs')
-]
+# the SimCC demo's training pipeline, encoding heatmaps
+train_pipeline = topdown_pipelines(heatmap_codec, half_body=False,
+                                   scale_factor=(0.75, 1.25),
+                                   rotate_factor=30.0)[0]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -7,6 +7,7 @@
 # and budget with a heatmap head.  No paper number applies to this size;
 # see docs/hrpvt.md.
 _base_ = ['./hrpvt_b2_simcc_coco.py']
+from hrformer_mm.config_helpers import topdown_pipelines
 
 # mmpose's SimCC sigma for 256x192 (6 bins of 0.5 px), halved with the input
 codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=3.0,
@@ -29,23 +30,9 @@ model = dict(
                   label_softmax=True),
         decoder=codec))
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    # hrformer_demo_coco.py's milder augmentation for a 5-epoch schedule
-    dict(type='RandomBBoxTransform', scale_factor=(0.75, 1.25),
-         rotate_factor=30.0),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+# hrformer_demo_coco.py's milder augmentation for a short schedule
+train_pipeline, val_pipeline = topdown_pipelines(
+    codec, half_body=False, scale_factor=(0.75, 1.25), rotate_factor=30.0)
 train_dataloader = dict(
     batch_size=16, num_workers=1, persistent_workers=True,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))

@@ -11,7 +11,7 @@
 # OHEM at lr 2e-3 reached 0.555 in 200.
 _base_ = ['./hrformer_s_ocr_ade20k.py']
 
-from hrformer_mm.config_helpers import ocr_heads
+from hrformer_mm.config_helpers import ocr_heads, seg_pipelines
 
 data_root = 'data/demo/ade'
 crop_size = (96, 96)
@@ -24,22 +24,8 @@ model = dict(
     decode_head=ocr_heads(channels, 150, norm_cfg, channels=128,
                           ocr_channels=64, aux_channels=None,
                           aux_kernel_size=1, ohem_min_kept=None))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=(640, 160), ratio_range=(0.75, 1.5),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(640, 160), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs')
-]
+train_pipeline, test_pipeline = seg_pipelines(
+    (640, 160), crop_size, reduce_zero_label=True, ratio_range=(0.75, 1.5))
 train_dataloader = dict(
     batch_size=8, num_workers=1,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))

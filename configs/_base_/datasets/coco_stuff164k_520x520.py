@@ -1,46 +1,10 @@
-# COCO-Stuff 164k (171 classes), 520x520 training crops.
-dataset_type = 'COCOStuffDataset'
-data_root = 'data/coco_stuff164k'
+# COCO-Stuff 164k (171 classes): mmseg's recipe with 520x520 training crops.
+_base_ = 'mmseg::_base_/datasets/coco-stuff164k.py'
+from hrformer_mm.config_helpers import seg_pipelines
+
 crop_size = (520, 520)
 num_classes = 171
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(2048, 520), ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(2048, 520), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/train2017',
-                         seg_map_path='annotations/train2017'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/val2017',
-                         seg_map_path='annotations/val2017'),
-        pipeline=test_pipeline))
+train_pipeline, test_pipeline = seg_pipelines((2048, 520), crop_size)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

@@ -1,28 +1,16 @@
 # COCO person keypoints, top-down, 256x192 input / 64x48 MSRA heatmaps.
 # Validation uses the person boxes of the HRNet detector (AP 56.4 on COCO
 # val2017) like every published top-down COCO number.
+_base_ = []  # a config that imports needs a _base_ (else: lazy import)
+from hrformer_mm.config_helpers import topdown_pipelines
+
 codec = dict(type='MSRAHeatmap', input_size=(192, 256),
              heatmap_size=(48, 64), sigma=2)
 dataset_type = 'CocoDataset'
 data_mode = 'topdown'
 data_root = 'data/coco/'
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(codec)
 train_dataloader = dict(
     batch_size=32,
     num_workers=4,

@@ -1,49 +1,10 @@
-# PASCAL-Context, 59 classes (background ignored), 520x520 training crops.
-dataset_type = 'PascalContextDataset59'
-data_root = 'data/VOCdevkit/VOC2010/'
-img_scale = (520, 520)
+# PASCAL-Context, 59 classes (background ignored): mmseg's recipe with
+# 520x520 training crops (mmseg's are 480x480).
+_base_ = 'mmseg::_base_/datasets/pascal_context_59.py'
+from hrformer_mm.config_helpers import seg_pipelines
+
 crop_size = (520, 520)
 num_classes = 59
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='RandomResize', scale=img_scale, ratio_range=(0.5, 2.0),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='PackSegInputs')
-]
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClassContext'),
-        ann_file='ImageSets/SegmentationContext/train.txt',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClassContext'),
-        ann_file='ImageSets/SegmentationContext/val.txt',
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
+train_pipeline, test_pipeline = seg_pipelines(
+    _base_.img_scale, crop_size, reduce_zero_label=True)
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

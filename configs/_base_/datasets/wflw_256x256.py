@@ -1,26 +1,16 @@
 # WFLW facial landmarks (98 points), top-down, 256x256 input / 64x64
 # heatmaps; NME normalised by the outer eye corners (points 60 and 72).
+_base_ = []  # a config that imports needs a _base_ (else: lazy import)
+from hrformer_mm.config_helpers import topdown_pipelines
+
 codec = dict(type='MSRAHeatmap', input_size=(256, 256),
              heatmap_size=(64, 64), sigma=2)
 dataset_type = 'WFLWDataset'
 data_mode = 'topdown'
 data_root = 'data/wflw/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=60,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs')
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
-]
+train_pipeline, val_pipeline = topdown_pipelines(
+    codec, half_body=False, shift_prob=0, rotate_factor=60,
+    scale_factor=(0.75, 1.25))
 train_dataloader = dict(
     batch_size=64,
     num_workers=2,
