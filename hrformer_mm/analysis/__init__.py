@@ -1,3 +1,5 @@
-from .complexity import Complexity, count_complexity
+from .complexity import (Complexity, TracedFlops, count_complexity,
+                         count_traced_flops)
 
-__all__ = ['Complexity', 'count_complexity']
+__all__ = ['Complexity', 'TracedFlops', 'count_complexity',
+           'count_traced_flops']

@@ -1,10 +1,11 @@
-"""Parameter and multiply-accumulate counts in two conventions.
+"""Parameter and multiply-accumulate counts in three conventions.
 
-HRFormer's papers report GFLOPs as multiply-accumulates (MACs) of
+HRFormer's pose tables report GFLOPs as multiply-accumulates (MACs) of
 convolutions and linear layers on the *unpadded* tokens, leaving out the
 attention matrix products (``q @ k^T`` and ``attn @ v``).  What the network
 actually executes also includes those products and the window padding.
-Both are counted here, and every output says which is which:
+Both are counted by :func:`count_complexity`, and every output says which
+is which:
 
 * ``paper``: conv + linear MACs, attention projections counted on the
   unpadded tokens, no attention products;
@@ -27,6 +28,10 @@ counted in neither, as in the papers; nor are a detector's RoIAlign sampling
 and NMS.  (mmengine's ``get_model_complexity_info`` silently drops
 ``F.scaled_dot_product_attention`` and custom ops such as torchvision's
 ``roi_align`` and ``nms``, which is why this counter exists.)
+
+The HRFormer paper's ImageNet table was counted differently, by the
+release's own torch.jit trace counter: :func:`count_traced_flops` follows
+its rules op for op (see the comment above it).
 """
 from dataclasses import dataclass
 from typing import Callable, Dict
@@ -131,3 +136,205 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
             h.remove()
     params = sum(p.numel() for p in model.parameters())
     return Complexity(params, totals['paper'], totals['complete'])
+
+
+# ---------------------------------------------------------------------------
+# The HRFormer release's ImageNet convention: a torch.jit trace walk
+# ---------------------------------------------------------------------------
+#
+# The HRFormer paper's ImageNet table (HRT-T / S / B: 1.83 / 3.56 / 13.71
+# GFLOPs) comes from the release's own counter, ``cls/tools/flop_count.py``
+# with ``cls/tools/jit_handles.py`` (detectron2's early fvcore-style
+# counter), run by ``cls/test_flops.py`` on a 224 x 224 image under
+# PyTorch 1.7.1 (``cls/README.md``).  It traces the model with
+# ``torch.jit`` and adds, node by node of the traced graph:
+#
+# * ``aten::_convolution``: N x out pixels x C_out x (C_in / groups) x k x k;
+# * ``aten::addmm``: rows x in x out (the bias is not counted);
+# * ``aten::matmul``: elements of the first operand x last dim of the second;
+# * ``aten::bmm``: batch x n x m x p;
+# * ``aten::einsum``: the product of all index sizes (two operands);
+# * ``aten::batch_norm``: 4 per element;
+# * ``aten::softmax``: 5 per element; ``aten::rsqrt``: 2 per element;
+# * ``aten::dropout`` (traced in eval mode too): 1 per element;
+# * ``aten::add``, ``add_``, ``mul``, ``sub``, ``div``, ``floor_divide``,
+#   ``relu``, ``relu_``: 1 per element of the broadcast inputs;
+#
+# and nothing for every other op: layer_norm, gelu, hardswish, ``mul_``,
+# pooling, upsampling, copies and views.
+#
+# Two things changed in PyTorch since 1.7.1, and the table depends on them;
+# both are counted here as 1.7.1 executed them, by the same rules:
+#
+# * ``F.linear`` was Python in 1.7.1: a 2-D input with a bias ran
+#   ``torch.addmm`` (counted as ``addmm``), anything else
+#   ``input.matmul(weight.t())`` (``matmul``) then ``output += bias``
+#   (``aten::add_``, one per output element).  Since 1.8 the trace records
+#   one ``aten::linear``, which the release's table does not list: run
+#   today, its counter skips every linear layer (HRT-T 1.67 instead of 1.83);
+# * ``F.scaled_dot_product_attention`` (our window attention) did not exist;
+#   the release's attention (torch 1.7.1's ``multi_head_attention_forward``
+#   order) ran ``q * scaling`` (``aten::mul``, per query element),
+#   ``torch.bmm(q, k^T)``, ``+ bias`` (``aten::add``, per logit, when there
+#   is a bias / mask), ``softmax``, ``dropout`` (per logit) and
+#   ``torch.bmm(attn, v)``: that is how one SDPA node is counted.
+#
+# Identity dropouts are ops of the graph in this convention, so where two
+# implementations place their ``nn.Dropout(0)`` differently the ``dropout``
+# line differs (HRFormer's reference: two in each FFN, none after the
+# attention projection; ours: the reverse).
+
+#: the release's names of the per-op totals
+TRACED_ELEMENTWISE = ('aten::add', 'aten::add_', 'aten::mul', 'aten::sub',
+                      'aten::div', 'aten::floor_divide', 'aten::relu',
+                      'aten::relu_')
+
+
+def _shape(value):
+    """Shape of a traced value as the release's ``get_shape`` reads it:
+    a tensor's sizes ([1] for a 0-d one), [1] for a number, None for
+    anything else (modern signatures' string / None arguments)."""
+    t = value.type()
+    if value.isCompleteTensor():
+        return list(t.sizes()) or [1]
+    if t.kind() in ('IntType', 'FloatType', 'NumberType', 'BoolType'):
+        return [1]
+    return None
+
+
+def _prod(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+def _broadcast_elements(shapes) -> int:
+    shapes = [s[::-1] for s in shapes if s is not None]
+    longest = max(len(s) for s in shapes)
+    return _prod(max(s[i] if i < len(s) else 1 for s in shapes)
+                 for i in range(longest))
+
+
+def _is_none(value) -> bool:
+    return value.type().kind() == 'NoneType'
+
+
+def _traced_node_flops(kind: str, node) -> Dict[str, int]:
+    ins, outs = list(node.inputs()), list(node.outputs())
+    if kind == 'aten::_convolution':
+        x, w, y = _shape(ins[0]), _shape(ins[1]), _shape(outs[0])
+        return {'conv': x[0] * _prod(y[2:]) * y[1] * w[1] * _prod(w[2:])}
+    if kind == 'aten::addmm':
+        (rows, k), (_, n) = _shape(ins[1]), _shape(ins[2])
+        return {'addmm': rows * k * n}
+    if kind == 'aten::matmul':
+        a, b = _shape(ins[0]), _shape(ins[1])
+        return {'matmul': _prod(a) * b[-1]}
+    if kind == 'aten::bmm':
+        (t, n, k), (_, _, m) = _shape(ins[0]), _shape(ins[1])
+        return {'bmm': t * n * k * m}
+    if kind == 'aten::einsum':
+        operands = [_shape(v) for v in ins[1].node().inputs()]
+        if len(operands) < 2:
+            return {'einsum': 0}  # a permutation
+        sizes = {}
+        eq = ins[0].toIValue().replace(' ', '').split('->')[0]
+        for letters, shape in zip(eq.split(','), operands):
+            sizes.update(zip(letters, shape))
+        return {'einsum': _prod(sizes.values())}
+    if kind == 'aten::batch_norm':
+        return {'batchnorm': 4 * _prod(_shape(ins[0]))}
+    if kind == 'aten::softmax':
+        return {'softmax': 5 * _prod(_shape(ins[0]))}
+    if kind == 'aten::rsqrt':
+        return {'rsqrt': 2 * _prod(_shape(ins[0]))}
+    if kind == 'aten::dropout':
+        return {'dropout': _prod(_shape(ins[0]))}
+    if kind in TRACED_ELEMENTWISE:
+        return {kind: _broadcast_elements([_shape(v) for v in ins])}
+    if kind == 'aten::linear':  # as torch 1.7.1's F.linear ran it
+        x, w, y = _shape(ins[0]), _shape(ins[1]), _shape(outs[0])
+        if len(x) == 2 and not _is_none(ins[2]):
+            return {'addmm': x[0] * x[1] * w[0]}
+        flops = {'matmul': _prod(x) * w[0]}
+        if not _is_none(ins[2]):
+            flops['aten::add_'] = _prod(y)
+        return flops
+    if kind == 'aten::scaled_dot_product_attention':
+        # as the release's attention (torch 1.7.1's order) ran it
+        q, k, v = (_shape(t) for t in ins[:3])
+        batch = _prod(q[:-2])
+        logits = batch * q[-2] * k[-2]
+        flops = {'aten::mul': _prod(q),
+                 'bmm': logits * q[-1] + logits * v[-1],
+                 'softmax': 5 * logits, 'dropout': logits}
+        if not _is_none(ins[3]):
+            flops['aten::add'] = logits
+        return flops
+    return {}
+
+
+#: views, copies and indexing (most in the release's ignored list), not
+#: reported; every other uncounted op is
+#: reported in ``TracedFlops.skipped``
+_TRACE_IGNORED = frozenset(('aten::Int', 'aten::size', 'aten::view',
+                  'aten::reshape', 'aten::permute', 'aten::transpose',
+                  'aten::contiguous', 'aten::slice', 'aten::select',
+                  'aten::unsqueeze', 'aten::squeeze', 'aten::flatten',
+                  'aten::cat', 'aten::index', 'aten::expand', 'aten::t',
+                  'aten::to', 'aten::copy_', 'aten::detach', 'aten::zeros',
+                  'aten::zeros_like', 'aten::empty', 'aten::full',
+                  'aten::arange', 'aten::split_with_sizes', 'aten::chunk',
+                  'aten::unbind', 'aten::split', 'aten::constant_pad_nd',
+                  'aten::pad', 'aten::repeat', 'aten::clone',
+                  'aten::numel', 'aten::ScalarImplicit'))
+
+
+@dataclass
+class TracedFlops:
+    """Per-op totals of one traced forward in the HRFormer release's
+    ImageNet convention (see above); ``skipped``: how often each op that
+    counts nothing here ran (layer_norm, gelu, pooling, ...)."""
+    by_op: Dict[str, int]
+    skipped: Dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_op.values())
+
+
+class _Traced(nn.Module):
+
+    def __init__(self, model: nn.Module, call: Callable):
+        super().__init__()
+        self.model = model
+        self.call = call
+
+    def forward(self, *inputs):
+        out = self.call(self.model, *inputs)
+        return out if isinstance(out, (tuple, torch.Tensor)) else tuple(out)
+
+
+def count_traced_flops(model: nn.Module, inputs: tuple,
+                       call: Callable = None) -> TracedFlops:
+    """Trace ``call(model, *inputs)`` (default ``model(*inputs)``) with
+    ``torch.jit`` and count its graph in the HRFormer release's ImageNet
+    convention."""
+    import warnings
+    from collections import Counter
+    call = call or (lambda m, *xs: m(*xs))
+    by_op, skipped = Counter(), Counter()
+    with torch.no_grad(), warnings.catch_warnings():
+        # shapes read as Python numbers: what the count relies on
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        graph, _ = torch.jit._get_trace_graph(_Traced(model, call),
+                                              tuple(inputs))
+    for node in graph.nodes():
+        kind = node.kind()
+        flops = _traced_node_flops(kind, node)
+        if flops:
+            by_op.update(flops)
+        elif not (kind.startswith('prim::') or kind in _TRACE_IGNORED):
+            skipped[kind] += 1
+    return TracedFlops(dict(by_op), dict(skipped))

@@ -1,11 +1,15 @@
-"""Parameters and GFLOPs of a config's model, in both conventions.
+"""Parameters and GFLOPs of a config's model, in two or three conventions.
 
     python tools/analysis/complexity.py CONFIG [--shape H W]
 
 ``paper``: multiply-accumulates of convs and linears on unpadded tokens,
 without the attention products (the convention of the HRFormer paper's
-tables).  ``complete``: everything the network multiplies, window padding
-and attention products included.  See hrformer_mm/analysis/complexity.py.
+pose tables).  ``complete``: everything the network multiplies, window
+padding and attention products included.  ImageNet classifiers also get
+``traced``: the HRFormer release's ImageNet counter (``cls/tools/
+flop_count.py``: a torch.jit trace, conv / matmul / bmm MACs plus its
+element-wise ops, as under PyTorch 1.7.1), the convention of the HRFormer
+paper's ImageNet table.  See hrformer_mm/analysis/complexity.py.
 
 Detectors: backbone + neck + RPN head, then the RoI heads on ``--proposals``
 boxes (1000; Mask R-CNN's mask head on the first 100); ``--proposals 0``
@@ -23,7 +27,8 @@ import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
-from hrformer_mm.analysis import count_complexity  # noqa: E402
+from hrformer_mm.analysis import (count_complexity,  # noqa: E402
+                                  count_traced_flops)
 from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
 
 
@@ -82,17 +87,26 @@ def counted_forward(cfg: Config, model, x: torch.Tensor,
 
 
 def config_complexity(config: str, shape=None,
-                      proposals: int = DET_PROPOSALS) -> dict:
+                      proposals: int = DET_PROPOSALS,
+                      traced: bool = True) -> dict:
     """``proposals``: RoIs through a detector's RoI heads (0: stop at the
-    RPN head)."""
+    RPN head).  ``traced``: for a classifier, also the traced count
+    (``gflops_traced``, ``traced_by_op``: the HRFormer release's ImageNet
+    convention)."""
     cfg, model = build_model_from_config(config)
     model.eval()
     h, w = shape or default_shape(cfg)
     x = torch.zeros(1, 3, h, w)
     forward, counted = counted_forward(cfg, model, x, proposals)
     result = count_complexity(model, forward)
-    return dict(config=config, shape=[h, w], counted=counted,
-                **result.as_dict())
+    r = dict(config=config, shape=[h, w], counted=counted,
+             **result.as_dict())
+    if traced and cfg.default_scope == 'mmpretrain':
+        t = count_traced_flops(
+            model, (x, ), lambda m, t: m(t, None, mode='tensor'))
+        r['gflops_traced'] = t.total / 1e9
+        r['traced_by_op'] = t.by_op
+    return r
 
 
 def main(argv=None):
@@ -115,6 +129,12 @@ def main(argv=None):
           'on unpadded tokens, no attention products')
     print(f"  GFLOPs (complete) {r['gflops_complete']:.2f}   + window "
           'padding + attention products')
+    if 'gflops_traced' in r:
+        print(f"  GFLOPs (traced)   {r['gflops_traced']:.2f}   HRFormer "
+              "release's ImageNet counter (torch.jit trace, torch 1.7.1 "
+              'rules)')
+        for op, n in sorted(r['traced_by_op'].items(), key=lambda t: -t[1]):
+            print(f'    {op:20s} {n / 1e9:10.6f}')
 
 
 if __name__ == '__main__':
