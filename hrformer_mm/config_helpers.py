@@ -20,9 +20,9 @@ OCR_PRESETS = {
 }
 
 
-def ocr_heads(in_channels: Union[int, Sequence[int]],
+def ocr_heads(arch: Union[str, int, Sequence[int]],
               num_classes: int,
-              norm_cfg: dict,
+              norm_cfg: Optional[dict] = None,
               channels: int = 512,
               ocr_channels: int = 256,
               ohem_min_kept: Optional[int] = 131072,
@@ -36,10 +36,13 @@ def ocr_heads(in_channels: Union[int, Sequence[int]],
     prediction, trained with OHEM cross-entropy (plain cross-entropy with
     ``ohem_min_kept=None``).
 
-    ``in_channels``: the streams' widths, which the heads resize to 1/4 and
-    concatenate themselves (mmseg's ``resize_concat``), or one width: the
-    output of an ``HRNetV2Neck(mode='v2')`` that has already concatenated
-    them.
+    ``arch``: an HRFormer arch name (``HRFormer.arch_zoo``) or the
+    streams' widths, which the heads resize to 1/4 and concatenate
+    themselves (mmseg's ``resize_concat`` over every stream: ``in_index``
+    counts the streams), or one width: the output of an
+    ``HRNetV2Neck(mode='v2')`` that has already concatenated them.
+
+    ``norm_cfg``: the heads' norm layers, SyncBN by default.
 
     ``preset`` (:data:`OCR_PRESETS`), each entry overridable by keyword
     (``aux_channels``, ``aux_kernel_size``, ``dropout_ratio``,
@@ -60,12 +63,20 @@ def ocr_heads(in_channels: Union[int, Sequence[int]],
     if unknown:
         raise TypeError(f'ocr_heads: unknown arguments {sorted(unknown)}')
     opts = {**OCR_PRESETS[preset], **overrides}
+    if norm_cfg is None:
+        norm_cfg = dict(type='SyncBN', requires_grad=True)
+    if isinstance(arch, str):
+        from hrformer_mm.models.backbones.hrformer import HRFormer
+        in_channels = HRFormer.arch_zoo[arch]['channels']
+    else:
+        in_channels = arch
     if isinstance(in_channels, int):
         width = in_channels
         inputs = dict(in_channels=in_channels, in_index=0)
     else:
         width = sum(in_channels)
-        inputs = dict(in_channels=list(in_channels), in_index=(0, 1, 2, 3),
+        inputs = dict(in_channels=list(in_channels),
+                      in_index=tuple(range(len(in_channels))),
                       input_transform='resize_concat')
     common = dict(num_classes=num_classes, norm_cfg=norm_cfg,
                   align_corners=opts['align_corners'], **inputs)
@@ -147,3 +158,45 @@ def topdown_pipelines(codec: dict, half_body: bool = True,
         dict(type='PackPoseInputs'),
     ]
     return train, val
+
+
+def warmup_poly(max_iters: int, warmup_iters: int = 1500,
+                start_factor: float = 1e-6) -> List[dict]:
+    """The iteration-based learning-rate schedule of the transformer
+    segmentation recipes (SegFormer, HRFormer, HRViT): a linear warm-up
+    from ``start_factor`` over ``warmup_iters``, then poly decay (power 1)
+    to 0 at ``max_iters``."""
+    return [
+        dict(type='LinearLR', start_factor=start_factor, by_epoch=False,
+             begin=0, end=warmup_iters),
+        dict(type='PolyLR', eta_min=0.0, power=1.0, begin=warmup_iters,
+             end=max_iters, by_epoch=False),
+    ]
+
+
+#: mmpose's ImageNet-pretrained HRFormer checkpoints, by arch.
+HRFORMER_IMAGENET = {
+    'small': 'https://download.openmmlab.com/mmpose/pretrain_models/'
+    'hrformer_small-09516375_20220226.pth',
+    'base': 'https://download.openmmlab.com/mmpose/pretrain_models/'
+    'hrformer_base-32815020_20220226.pth',
+}
+
+
+def pretrained_hrformer(arch: str, drop_path_rate: float) -> dict:
+    """The backbone settings that make an HRFormer config of one arch
+    another: ``arch``, ``drop_path_rate`` and the ImageNet-pretrained
+    weights of :data:`HRFORMER_IMAGENET` (merge into ``model.backbone``)."""
+    return dict(arch=arch, drop_path_rate=drop_path_rate,
+                init_cfg=dict(type='Pretrained',
+                              checkpoint=HRFORMER_IMAGENET[arch]))
+
+
+def hrvit_backbone(arch: str = 'b1', drop_path_rate: float = 0.1,
+                   norm_cfg: Optional[dict] = None, **kwargs) -> dict:
+    """The HRViT backbone block the HRViT model bases share: four streams
+    out, SyncBN unless ``norm_cfg`` says otherwise."""
+    return dict(type='hrformer_mm.HRViT', arch=arch,
+                drop_path_rate=drop_path_rate, out_indices=(0, 1, 2, 3),
+                norm_cfg=norm_cfg or dict(type='SyncBN', requires_grad=True),
+                **kwargs)

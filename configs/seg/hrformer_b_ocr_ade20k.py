@@ -1,9 +1,7 @@
-# HRFormer-B + OCR, ADE20K val: 520x520 crops, 150k iterations, batch 8.
+# HRFormer-B + OCR, ADE20K val: hrformer_s_ocr_ade20k.py's recipe.
 # Paper mIoU (single-scale / multi-scale): 46.3 / 47.6.
-_base_ = [
-    '../_base_/seg_runtime.py',
-    '../_base_/datasets/ade20k_520x520.py',
-    '../_base_/models/hrformer_b_ocr.py',
-    '../_base_/schedules/seg_adamw_poly_150k.py',
-]
-model = dict(data_preprocessor=dict(size=_base_.crop_size))
+_base_ = ['./hrformer_s_ocr_ade20k.py']
+from hrformer_mm.config_helpers import ocr_heads, pretrained_hrformer
+
+model = dict(backbone=pretrained_hrformer('base', 0.2),
+             decode_head=ocr_heads('base', _base_.num_classes))

@@ -1,17 +1,8 @@
-# HRFormer-B + OCR, PASCAL-Context 59: 520x520 crops, 60k iterations, batch 16.
+# HRFormer-B + OCR, PASCAL-Context 59: hrformer_s_ocr_pascal_context.py's
+# recipe.
 # Paper mIoU (single-scale / multi-scale): 56.3 / 57.1.
-_base_ = [
-    '../_base_/seg_runtime.py',
-    '../_base_/datasets/pascal_context59_520x520.py',
-    '../_base_/models/hrformer_b_ocr.py',
-    '../_base_/schedules/seg_adamw_poly_60k.py',
-]
+_base_ = ['./hrformer_s_ocr_pascal_context.py']
+from hrformer_mm.config_helpers import ocr_heads, pretrained_hrformer
 
-from hrformer_mm.config_helpers import ocr_heads
-
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
-    decode_head=ocr_heads([78, 156, 312, 624], 59, norm_cfg))
-# 4 GPUs x 4 images
-auto_scale_lr = dict(base_batch_size=16)
+model = dict(backbone=pretrained_hrformer('base', 0.2),
+             decode_head=ocr_heads('base', _base_.num_classes))

@@ -1,17 +1,13 @@
 # HRFormer-S + OCR, COCO-Stuff: 520x520 crops, 60k iterations, batch 16.
 # Paper mIoU (single-scale / multi-scale): 37.9 / 38.9.
 _base_ = [
-    '../_base_/seg_runtime.py',
     '../_base_/datasets/coco_stuff164k_520x520.py',
     '../_base_/models/hrformer_ocr.py',
     '../_base_/schedules/seg_adamw_poly_60k.py',
 ]
-
 from hrformer_mm.config_helpers import ocr_heads
 
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
-    decode_head=ocr_heads([32, 64, 128, 256], 171, norm_cfg))
+model = dict(data_preprocessor=dict(size=_base_.crop_size),
+             decode_head=ocr_heads('small', _base_.num_classes))
 # 4 GPUs x 4 images
 auto_scale_lr = dict(base_batch_size=16)

@@ -3,10 +3,10 @@
 # ms+flip).  The V2 neck concatenates the streams (270 channels); the FCN
 # head is a 1x1 conv + BN + ReLU on them and the classifier.
 _base_ = [
-    '../_base_/seg_runtime.py',
     '../_base_/datasets/cityscapes_512x1024.py',
     '../_base_/models/hrnetv2_fcn.py',
     '../_base_/schedules/seg_sgd_poly_160k.py',
 ]
-model = dict(data_preprocessor=dict(size=_base_.crop_size))
+model = dict(data_preprocessor=dict(size=_base_.crop_size),
+             decode_head=dict(num_classes=_base_.num_classes))
 train_dataloader = dict(batch_size=2)

@@ -2,15 +2,13 @@
 # Paper (OCR): 44.5 / 45.5 mIoU (single / multi-scale); mmseg
 # ocrnet_hr48_4xb4-160k_ade20k-512x512: 43.25 (44.88 ms+flip).
 _base_ = [
-    '../_base_/seg_runtime.py',
     '../_base_/datasets/ade20k_512x512.py',
     '../_base_/models/hrnetv2_ocr.py',
     '../_base_/schedules/seg_sgd_poly_160k.py',
 ]
 from hrformer_mm.config_helpers import ocr_heads
 
-norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(data_preprocessor=dict(size=_base_.crop_size),
-             decode_head=ocr_heads(720, 150, norm_cfg, ohem_min_kept=None,
-                                   preset='mmseg'))
+             decode_head=ocr_heads(720, _base_.num_classes,
+                                   ohem_min_kept=None, preset='mmseg'))
 train_dataloader = dict(batch_size=4)

@@ -1,13 +1,9 @@
 # HRViT-b1 + SegFormer all-MLP head, ADE20K: 512x512 crops, 160k
 # iterations, batch 16.  Paper (ADE20K val, single scale): 45.88 mIoU (8.2M params, 14.6 GFLOPs).
 _base_ = [
-    '../_base_/seg_runtime.py',
     '../_base_/datasets/ade20k_512x512.py',
     '../_base_/models/hrvit_segformer.py',
     '../_base_/schedules/seg_adamw_poly_160k.py',
 ]
-model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
-    backbone=dict(arch='b1', drop_path_rate=0.1),
-    decode_head=dict(in_channels=[32, 64, 128, 256],
-                     num_classes=150))
+model = dict(data_preprocessor=dict(size=_base_.crop_size),
+             decode_head=dict(num_classes=_base_.num_classes))

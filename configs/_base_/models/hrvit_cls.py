@@ -4,16 +4,12 @@
 # ReLU downsampling and summation, 1x1 conv to 2048, global pool, dropout
 # (--head-drop 0.1), linear; the head and its losses are HRFormer's.
 # SyncBN as its recipe (--sync-bn).  Defaults: HRViT-b1.
-_base_ = './hrformer_cls.py'
+_base_ = ['./hrformer_cls.py']
+from hrformer_mm.config_helpers import hrvit_backbone
+
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='hrformer_mm.HRViT',
-        arch='b1',
-        drop_path_rate=0.1,
-        out_indices=(0, 1, 2, 3),
-        norm_cfg=norm_cfg),
+    backbone=dict(_delete_=True, **hrvit_backbone(norm_cfg=norm_cfg)),
     neck=dict(
         in_channels=(32, 64, 128, 256),
         depthwise=False,

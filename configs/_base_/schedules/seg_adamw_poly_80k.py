@@ -1,10 +1,6 @@
 # As seg_adamw_poly_150k.py, over 80k iterations.
 _base_ = ['./seg_adamw_poly_150k.py']
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-         end=1500),
-    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=80000,
-         by_epoch=False)
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=80000,
-                 val_interval=8000)
+from hrformer_mm.config_helpers import warmup_poly
+
+param_scheduler = warmup_poly(80000)
+train_cfg = dict(max_iters=80000, val_interval=8000)

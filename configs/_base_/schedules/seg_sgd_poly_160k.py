@@ -1,5 +1,7 @@
 # HRNet / OCR segmentation recipe as in mmseg: SGD lr 0.01, momentum 0.9,
-# weight decay 5e-4, poly (power 0.9) to 1e-4 over 160k iterations.
+# weight decay 5e-4, poly (power 0.9) to 1e-4 over 160k iterations; with
+# the segmentation runtime.
+_base_ = ['../seg_runtime.py']
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0005),
