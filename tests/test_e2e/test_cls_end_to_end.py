@@ -17,6 +17,7 @@ from hrformer_mm.datasets.synthetic import CLS_CLASSES, generate_imagenet
 from hrformer_mm.engine.checks import load_state_dict_from_file
 
 from e2e_utils import MICRO_ARCH, PYTHON, ROOT, pose_config, run
+from train_logs import train
 
 DEMO_CFG = osp.join(ROOT, 'configs', 'cls', 'hrformer_demo_imagenet.py')
 POSE_DEMO_CFG = osp.join(ROOT, 'configs', 'pose', 'hrformer_demo_coco.py')
@@ -113,11 +114,9 @@ def test_classifier_trains_tests_and_initialises_pose_backbone(
         tmp_path, imagenet_root):
     cfg = cls_config(tmp_path, imagenet_root)
     work = tmp_path / 'train'
-    run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(work)])
+    records = train(cfg, work)
     ckpt = work / 'epoch_1.pth'
     assert ckpt.is_file()
-    logs = list(work.glob('*/vis_data/scalars.json'))
-    records = [json.loads(line) for line in logs[0].read_text().splitlines()]
     train = [r for r in records if 'loss' in r]
     assert len(train) == 5  # 20 images, batches of 4, logged every one
     assert all(0.0 < r['loss'] < 1e3 for r in train)

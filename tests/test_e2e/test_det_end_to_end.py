@@ -11,6 +11,7 @@ import pytest
 from hrformer_mm.datasets.synthetic import generate_coco_detection
 
 from e2e_utils import PYTHON, ROOT, run
+from train_logs import train
 
 WIDTH = 16
 # what each config's RoI heads need cut down besides the widths
@@ -98,12 +99,10 @@ def test_detector_trains_and_tools_test_reports_coco_ap(
         tmp_path, det_root, base, kind, metrics):
     cfg = det_config(tmp_path, base, kind, det_root)
     work = tmp_path / 'train'
-    run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(work)])
+    records = train(cfg, work)
     ckpt = work / 'epoch_1.pth'
     assert ckpt.is_file()
     # every loss of the RoI heads was computed (RoIAlign ran) and finite
-    logs = list(work.glob('*/vis_data/scalars.json'))
-    records = [json.loads(line) for line in logs[0].read_text().splitlines()]
     losses = ['loss_rpn_cls', 'loss_cls', 'loss_bbox'] + (
         ['loss_mask'] if kind == 'mask' else [])
     train = [r for r in records if 'loss' in r]

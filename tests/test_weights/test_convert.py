@@ -12,7 +12,7 @@ from hrformer_mm.models.backbones.weights import (convert_checkpoint,
                                                   detect_source)
 from hrformer_mm.testing import mmpose_hrformer_extra
 
-from e2e_utils import PYTHON, ROOT, run
+from e2e_utils import PYTHON, pose_config, run
 from weights_utils import (HRFORMER_ARCH, hrformer_reference_imagenet,
                            hrformer_reference_pose, reference_imagenet_head)
 
@@ -99,34 +99,22 @@ def test_incomplete_qkv_is_an_error():
 
 
 def _mmpose_native_config(tmp_path, coco_root):
-    """The micro pose config with mmpose's own HRFormer as backbone."""
+    """The micro pose config with mmpose's own HRFormer as backbone, and
+    with ours (``TINY``)."""
+    base = pose_config(tmp_path, coco_root)
     extra = mmpose_hrformer_extra(TINY)
-    path = osp.join(str(tmp_path), 'mmpose_native.py')
-    with open(path, 'w') as f:
-        f.write(f"""
-_base_ = ['{ROOT}/configs/pose/hrformer_demo_coco.py']
-data_root = '{coco_root}/'
-model = dict(
-    backbone=dict(_delete_=True, type='HRFormer', extra={extra!r},
-                  norm_cfg=dict(type='BN')),
-    head=dict(in_channels=8))
-val_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, bbox_file=data_root +
-                 'person_detection_results/'
-                 'COCO_val2017_detections_AP_H_56_person.json'))
-test_dataloader = val_dataloader
-test_evaluator = dict(ann_file=data_root +
-                      'annotations/person_keypoints_val2017.json')
-""")
-    ours = path.replace('mmpose_native', 'ours')
-    with open(ours, 'w') as f:
-        f.write(f"""
-_base_ = ['{path}']
-model = dict(backbone=dict(_delete_=True, type='hrformer_mm.HRFormer',
-                           arch={TINY!r}, out_indices=(0, )))
-""")
-    return path, ours
+    configs = []
+    for name, backbone in (
+            ('mmpose_native', f"type='HRFormer', extra={extra!r}, "
+             "norm_cfg=dict(type='BN')"),
+            ('ours', f"type='hrformer_mm.HRFormer', arch={TINY!r}, "
+             'out_indices=(0, )')):
+        path = osp.join(str(tmp_path), f'{name}.py')
+        with open(path, 'w') as f:
+            f.write(f"_base_ = ['{base}']\nmodel = dict(backbone=dict("
+                    f'_delete_=True, {backbone}))\n')
+        configs.append(path)
+    return configs
 
 
 @pytest.mark.e2e
