@@ -88,6 +88,9 @@ def test_same_seed_same_annotations(tmp_path, det_root):
     root, _ = det_root
     generate_coco_detection(str(tmp_path), num_train=12, num_val=6, seed=5)
     assert _load(str(tmp_path)) == _load(root)
+    other = tmp_path / 'other'  # and the seed is what decides
+    generate_coco_detection(str(other), num_train=12, num_val=6, seed=6)
+    assert _load(str(other))['annotations'] != _load(root)['annotations']
 
 
 def test_mmdet_coco_dataset_reads_boxes_labels_and_masks(det_root):

@@ -77,6 +77,12 @@ def test_generation_is_deterministic(tmp_path):
     generate_coco_keypoints(str(a), 3, 2, seed=7)
     generate_coco_keypoints(str(b), 3, 2, seed=7)
     assert _load(a, 'train2017') == _load(b, 'train2017')
+    assert (a / 'train2017' / '000000000001.jpg').read_bytes() == \
+        (b / 'train2017' / '000000000001.jpg').read_bytes()
+    other = tmp_path / 'other'  # and the seed is what decides
+    generate_coco_keypoints(str(other), 3, 2, seed=8)
+    assert _load(other, 'train2017')['annotations'] != \
+        _load(a, 'train2017')['annotations']
 
 
 def test_mmpose_coco_dataset_reads_it(coco_root):

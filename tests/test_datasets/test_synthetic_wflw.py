@@ -95,3 +95,8 @@ def test_same_seed_same_data(tmp_path):
                  'annotations/face_landmarks_wflw_train.json'):
         assert (tmp_path / 'a' / name).read_bytes() == \
             (tmp_path / 'b' / name).read_bytes()
+    generate_wflw(str(tmp_path / 'c'), 2, 1, seed=6)  # the seed decides
+    for name in ('images/train/00000001.jpg',
+                 'annotations/face_landmarks_wflw_train.json'):
+        assert (tmp_path / 'c' / name).read_bytes() != \
+            (tmp_path / 'a' / name).read_bytes()
