@@ -33,9 +33,9 @@ def _rel_err(a, b):
 
 @pytest.fixture(scope='module')
 def pair():
-    bench = load_tool('analysis/benchmark.py')
+    from hrformer_mm.analysis.benchmark import build_pair
     torch.manual_seed(0)
-    ref, ours = bench.build_pair('small', 'cuda')
+    ref, ours = build_pair('small', 'cuda')
     ref.eval(), ours.eval()
     x = torch.randn(4, 3, 256, 192, device='cuda')
     return ref, ours, x
