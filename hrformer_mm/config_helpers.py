@@ -193,10 +193,35 @@ def pretrained_hrformer(arch: str, drop_path_rate: float) -> dict:
 
 
 def hrvit_backbone(arch: str = 'b1', drop_path_rate: float = 0.1,
-                   norm_cfg: Optional[dict] = None, **kwargs) -> dict:
-    """The HRViT backbone block the HRViT model bases share: four streams
-    out, SyncBN unless ``norm_cfg`` says otherwise."""
+                   norm_cfg: Optional[dict] = None,
+                   out_indices: Sequence[int] = (0, 1, 2, 3),
+                   **kwargs) -> dict:
+    """The HRViT backbone block the HRViT configs share: HRViT-b1, drop path
+    0.1, four streams out, SyncBN unless ``norm_cfg`` says otherwise."""
     return dict(type='hrformer_mm.HRViT', arch=arch,
-                drop_path_rate=drop_path_rate, out_indices=(0, 1, 2, 3),
+                drop_path_rate=drop_path_rate, out_indices=tuple(out_indices),
                 norm_cfg=norm_cfg or dict(type='SyncBN', requires_grad=True),
                 **kwargs)
+
+
+def warmup_multistep(max_epochs: int, milestones: Sequence[int],
+                     warmup_iters: int = 500) -> List[dict]:
+    """The epoch-based schedule of the top-down pose recipes (HRNet,
+    HRFormer; mmpose): a linear warm-up from 0.001 over ``warmup_iters``
+    iterations, then x0.1 at each of ``milestones``."""
+    return [
+        dict(type='LinearLR', begin=0, end=warmup_iters, start_factor=0.001,
+             by_epoch=False),
+        dict(type='MultiStepLR', begin=0, end=max_epochs,
+             milestones=list(milestones), gamma=0.1, by_epoch=True),
+    ]
+
+
+def simcc_sizes(codec: dict, stride: int = 4) -> dict:
+    """A SimCC head's sizes for ``codec``: its input size and the size of
+    the map it reads, ``ceil(input / stride)`` (PVT v2's first stage, the
+    HRPM map, is 1/4 of the input); merge into ``model.head``."""
+    return dict(input_size=codec['input_size'],
+                in_featuremap_size=tuple(
+                    (s + stride - 1) // stride for s in codec['input_size']),
+                decoder=codec)

@@ -1,16 +1,6 @@
 # HRFormer-B, COCO top-down, 256x192.  Paper: 75.6 AP; mmpose retrain 75.4.
-_base_ = [
-    '../_base_/pose_runtime.py',
-    '../_base_/datasets/coco_topdown_256x192.py',
-    '../_base_/models/hrformer_topdown_heatmap.py',
-    '../_base_/schedules/pose_adamw_210e.py',
-]
-model = dict(
-    backbone=dict(
-        arch='base',
-        drop_path_rate=0.2,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrformer_base-32815020_20220226.pth')),
-    head=dict(in_channels=78, decoder=_base_.codec))
+_base_ = ['./hrformer_s_coco.py']
+from hrformer_mm.config_helpers import pretrained_hrformer
+
+model = dict(backbone=pretrained_hrformer('base', 0.2),
+             head=dict(in_channels=78))

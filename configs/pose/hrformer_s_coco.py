@@ -1,16 +1,10 @@
 # HRFormer-S, COCO top-down, 256x192.  Paper: 74.0 AP; mmpose retrain 73.8.
 _base_ = [
-    '../_base_/pose_runtime.py',
     '../_base_/datasets/coco_topdown_256x192.py',
     '../_base_/models/hrformer_topdown_heatmap.py',
     '../_base_/schedules/pose_adamw_210e.py',
 ]
-model = dict(
-    backbone=dict(
-        arch='small',
-        drop_path_rate=0.1,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrformer_small-09516375_20220226.pth')),
-    head=dict(in_channels=32, decoder=_base_.codec))
+from hrformer_mm.config_helpers import pretrained_hrformer
+
+model = dict(backbone=pretrained_hrformer('small', 0.1),
+             head=dict(decoder=_base_.codec))

@@ -1,7 +1,6 @@
 # HRNet-W32, COCO top-down, 256x192, V1 read-out.  Paper (Sun et al. 2019,
 # val2017): 74.4 AP; mmpose td-hm_hrnet-w32_8xb64-210e_coco-256x192: 74.6.
 _base_ = [
-    '../_base_/pose_runtime.py',
     '../_base_/datasets/coco_topdown_256x192.py',
     '../_base_/models/hrnet_topdown_heatmap.py',
     '../_base_/schedules/pose_adam_210e.py',

@@ -1,11 +1,7 @@
 # HRNet-W48, COCO top-down, 256x192, V1 read-out.  Paper (Sun et al. 2019,
 # val2017): 75.1 AP; mmpose td-hm_hrnet-w48_8xb32-210e_coco-256x192: 75.6.
-_base_ = [
-    '../_base_/pose_runtime.py',
-    '../_base_/datasets/coco_topdown_256x192.py',
-    '../_base_/models/hrnet_topdown_heatmap.py',
-    '../_base_/schedules/pose_adam_210e.py',
-]
+_base_ = ['./hrnet_w32_coco.py']
+train_dataloader = dict(batch_size=32)
 model = dict(
     backbone=dict(
         arch='w48',
@@ -13,4 +9,4 @@ model = dict(
             checkpoint='https://download.openmmlab.com/mmpose/'
             'pretrain_models/hrnet_w48-8ef0771d.pth')),
     neck=dict(in_channels=[48]),
-    head=dict(in_channels=48, decoder=_base_.codec))
+    head=dict(in_channels=48))

@@ -1,7 +1,6 @@
 # HRNet-W48, COCO top-down, 384x288, V1 read-out.  Paper (Sun et al. 2019,
 # val2017): 76.3 AP; mmpose td-hm_hrnet-w48_8xb32-210e_coco-384x288: 76.7.
 _base_ = [
-    '../_base_/pose_runtime.py',
     '../_base_/datasets/coco_topdown_384x288.py',
     '../_base_/models/hrnet_topdown_heatmap.py',
     '../_base_/schedules/pose_adam_210e.py',

@@ -3,7 +3,6 @@
 # MSRA heatmaps, sigma 2), so the two keypoint representations compare on
 # equal terms.  The paper reports SimCC only (76.3 AP val); docs/hrpvt.md.
 _base_ = [
-    '../_base_/pose_runtime.py',
     '../_base_/datasets/coco_topdown_256x192.py',
     '../_base_/models/hrpvt_topdown_simcc.py',
     '../_base_/schedules/pose_adam_210e.py',

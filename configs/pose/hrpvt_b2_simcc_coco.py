@@ -4,15 +4,10 @@
 # 14.6 GFLOPs at 256x192).  The HRPM design is this project's reading:
 # docs/hrpvt.md.
 _base_ = [
-    '../_base_/pose_runtime.py',
     '../_base_/datasets/coco_topdown_simcc_256x192.py',
     '../_base_/models/hrpvt_topdown_simcc.py',
     '../_base_/schedules/pose_adam_210e.py',
 ]
-model = dict(
-    head=dict(
-        input_size=_base_.codec['input_size'],
-        # the HRPM map is PVT v2's first stage: ceil(1/4) of the input
-        in_featuremap_size=tuple((s + 3) // 4
-                                 for s in _base_.codec['input_size']),
-        decoder=_base_.codec))
+from hrformer_mm.config_helpers import simcc_sizes
+
+model = dict(head=simcc_sizes(_base_.codec))

@@ -1,16 +1,11 @@
 # HRPVT top-down pose model: mmpose's PVT v2 (b2 by default: embed_dims 64,
 # num_layers [3, 4, 6, 3], heads [1, 2, 5, 8], sr_ratios [8, 4, 2, 1]), the
 # HRPM neck (HRNetV2 V2 representation at 1/4 + pyramid of dilated
-# depthwise convs), a SimCC head without deconvolutions.  Each config sets
+# depthwise convs), a SimCC head without deconvolutions in place of
+# topdown_heatmap.py's heatmap head.  Each config sets
 # head.input_size / in_featuremap_size / decoder from its codec.
-norm_cfg = dict(type='SyncBN', requires_grad=True)
+_base_ = ['./topdown_heatmap.py']
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=dict(
         type='PyramidVisionTransformerV2',
         embed_dims=64,
@@ -26,12 +21,13 @@ model = dict(
         out_channels=128,
         dilations=(1, 2, 4, 8),
         insertion='stage',
-        norm_cfg=norm_cfg),
+        norm_cfg=_base_.norm_cfg),
     head=dict(
+        _delete_=True,
         type='SimCCHead',
         in_channels=128,
         out_channels=17,
         deconv_out_channels=None,
         simcc_split_ratio=2.0,
         loss=dict(type='KLDiscretLoss', use_target_weight=True)),
-    test_cfg=dict(flip_test=True))
+    test_cfg=dict(_delete_=True, flip_test=True))
