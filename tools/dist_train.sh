@@ -6,7 +6,8 @@
 # MAX_RESTARTS (default 0): torchrun restarts the whole group up to this
 # many times when a worker dies; the restarted workers resume from the
 # newest complete checkpoint in the work dir (--resume is added from the
-# first restart on).
+# first restart on); each restart round's process group keeps its keys
+# apart from the dead round's in torchrun's store (docs/clusters.md).
 # RDZV_BACKEND=c10d: a c10d rendezvous at MASTER_ADDR:PORT (id RDZV_ID)
 # instead of the static one; the nodes' ranks are then assigned as they
 # join (NODE_RANK is not needed).  See docs/clusters.md.
@@ -27,6 +28,10 @@ if [ "$RDZV_BACKEND" = static ]; then
 else
     RDZV=(--rdzv-backend="$RDZV_BACKEND" --rdzv-endpoint="$MASTER_ADDR:$PORT"
           --rdzv-id="${RDZV_ID:-hrformer}")
+    # a fresh store (and MASTER_PORT) for every restart round instead of
+    # one shared across rounds, whose process-group keys the restarted
+    # workers would read (see restart_round_store in hrformer_mm/engine)
+    export TORCH_DISABLE_SHARE_RDZV_TCP_STORE=${TORCH_DISABLE_SHARE_RDZV_TCP_STORE:-1}
 fi
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
 "$PYTHON" -m torch.distributed.run \

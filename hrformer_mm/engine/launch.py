@@ -4,9 +4,12 @@ flags into config changes, and building the right runner.
 Which library runs a config is the config's ``default_scope`` (``mmpose``,
 ``mmseg`` or ``mmdet``); training itself is mmengine's ``Runner`` in every
 case, so distributed launches go through ``torchrun`` / Slurm and
-mmengine's ``init_dist`` exactly as in the hosts.
+mmengine's ``init_dist`` as in the hosts; under torchrun the process group
+is initialised here, on a store of its own restart round
+(:func:`restart_round_store`), so that ``--max-restarts`` works.
 """
 import argparse
+import datetime
 import logging
 import os
 import os.path as osp
@@ -107,6 +110,62 @@ def replace_syncbn(node):
             replace_syncbn(v)
 
 
+def restart_round_store(timeout: datetime.timedelta):
+    """The store for this restart round's default process group under
+    torchrun, or None where ``init_process_group``'s own env:// store is
+    safe.
+
+    torchrun's agent hosts the TCPStore that its workers' env:// rendezvous
+    uses (``TORCHELASTIC_USE_AGENT_STORE=True``) and keeps it, on the same
+    ``MASTER_PORT`` and with every key, across the group restarts of
+    ``--max-restarts`` (``StaticTCPRendezvous`` caches its store; the c10d
+    rendezvous's shared store is created once too).  The process group's
+    keys carry no round (``default_pg/0//cpu//0/<rank>``: each gloo rank's
+    listening address; with nccl the unique id), and torch's env:// handler
+    no longer prefixes them with the restart count, so a restarted rank can
+    read the dead group's value instead of waiting for the new one: gloo's
+    ``connectFullMesh`` then connects to a port nobody listens on
+    ("Connection refused"), or to one something else has taken since (a
+    hang).  The keys of round ``TORCHELASTIC_RESTART_COUNT`` go under their
+    own prefix here; all workers of an agent share that count, and with the
+    static rendezvous an agent restarts, and counts, only on a failure of
+    the group, which every node's workers see.  (Elsewhere the count can
+    differ between nodes: ``tools/dist_train.sh`` runs the c10d rendezvous
+    without the shared store, so a fresh store serves each round.)
+    """
+    env = os.environ
+    if env.get('TORCHELASTIC_USE_AGENT_STORE') != str(True):
+        return None
+    store = dist.TCPStore(env['MASTER_ADDR'], int(env['MASTER_PORT']),
+                          int(env['WORLD_SIZE']), is_master=False,
+                          timeout=timeout)
+    round_ = int(env.get('TORCHELASTIC_RESTART_COUNT') or 0)
+    return dist.PrefixStore(f'hrformer/restart_round_{round_}', store)
+
+
+def init_distributed(backend: str, timeout=None) -> bool:
+    """``init_process_group(backend)`` for a torchrun worker, on the store
+    of :func:`restart_round_store` where torchrun's agent serves one;
+    ``timeout`` in seconds (mmengine's ``dist_cfg.timeout``; torch's
+    default where None).  Returns False, doing nothing, where that store is
+    not needed and ``backend`` is not gloo: mmengine's ``init_dist`` then
+    initialises the process group as usual."""
+    delta = datetime.timedelta(seconds=timeout) if timeout is not None \
+        else dist.default_pg_timeout
+    store = restart_round_store(delta)
+    if store is None:
+        if backend != 'gloo':
+            return False
+        dist.init_process_group(backend, timeout=delta)
+        return True
+    if backend == 'nccl' and torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ['LOCAL_RANK']))  # as init_dist
+    dist.init_process_group(backend, store=store, timeout=delta,
+                            rank=int(os.environ['RANK']),
+                            world_size=int(os.environ['WORLD_SIZE']))
+    return True
+
+
 def _setup_cpu_distributed(cfg: Config) -> None:
     """Distributed training without GPUs (gloo), e.g. for tests.
 
@@ -119,7 +178,8 @@ def _setup_cpu_distributed(cfg: Config) -> None:
         raise RuntimeError(f'launcher {cfg.launcher!r} needs GPUs; use '
                            'tools/dist_train.sh (torchrun) for CPU runs')
     if not dist.is_initialized():
-        dist.init_process_group('gloo')
+        init_distributed('gloo', cfg.env_cfg.get('dist_cfg', {}).get(
+            'timeout'))
     cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel',
                                  device_ids=None, broadcast_buffers=False)
     replace_syncbn(cfg.model)
@@ -136,6 +196,12 @@ def _setup_cpu_distributed(cfg: Config) -> None:
 def _prepare_environment(cfg: Config) -> None:
     if cfg.launcher != 'none' and not torch.cuda.is_available():
         _setup_cpu_distributed(cfg)
+    elif cfg.launcher == 'pytorch' and not dist.is_initialized():
+        # GPUs under torchrun: the same per-restart-round store (mmengine's
+        # init_dist would use the env:// one); the Runner then skips init
+        dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
+        init_distributed(dist_cfg.get('backend', 'nccl'),
+                         dist_cfg.get('timeout'))
     elif cfg.launcher == 'none' and not torch.cuda.is_available():
         # A single CPU process: SyncBN would fail at the first batch.
         replace_syncbn(cfg.model)
