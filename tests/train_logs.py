@@ -13,7 +13,7 @@ def scalar_records(work_dir):
     return [json.loads(line) for line in logs[0].read_text().splitlines()]
 
 
-def train(config, work_dir, **run_kwargs):
+def train_and_read_log(config, work_dir, **run_kwargs):
     """``tools/train.py CONFIG --work-dir WORK_DIR``; the records it
     logged."""
     run([PYTHON, 'tools/train.py', config, '--work-dir', str(work_dir)],

@@ -17,7 +17,7 @@ from hrformer_mm.datasets.synthetic import CLS_CLASSES, generate_imagenet
 from hrformer_mm.engine.checks import load_state_dict_from_file
 
 from e2e_utils import MICRO_ARCH, PYTHON, ROOT, pose_config, run
-from train_logs import train
+from train_logs import train_and_read_log
 
 DEMO_CFG = osp.join(ROOT, 'configs', 'cls', 'hrformer_demo_imagenet.py')
 POSE_DEMO_CFG = osp.join(ROOT, 'configs', 'pose', 'hrformer_demo_coco.py')
@@ -114,7 +114,7 @@ def test_classifier_trains_tests_and_initialises_pose_backbone(
         tmp_path, imagenet_root):
     cfg = cls_config(tmp_path, imagenet_root)
     work = tmp_path / 'train'
-    records = train(cfg, work)
+    records = train_and_read_log(cfg, work)
     ckpt = work / 'epoch_1.pth'
     assert ckpt.is_file()
     train = [r for r in records if 'loss' in r]

@@ -11,7 +11,7 @@ import pytest
 from hrformer_mm.datasets.synthetic import generate_coco_detection
 
 from e2e_utils import PYTHON, ROOT, run
-from train_logs import train
+from train_logs import train_and_read_log
 
 WIDTH = 16
 # what each config's RoI heads need cut down besides the widths
@@ -99,7 +99,7 @@ def test_detector_trains_and_tools_test_reports_coco_ap(
         tmp_path, det_root, base, kind, metrics):
     cfg = det_config(tmp_path, base, kind, det_root)
     work = tmp_path / 'train'
-    records = train(cfg, work)
+    records = train_and_read_log(cfg, work)
     ckpt = work / 'epoch_1.pth'
     assert ckpt.is_file()
     # every loss of the RoI heads was computed (RoIAlign ran) and finite
