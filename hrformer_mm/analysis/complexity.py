@@ -220,6 +220,20 @@ def _is_none(value) -> bool:
     return value.type().kind() == 'NoneType'
 
 
+def linear_as_torch_1_7(ins, outs) -> Dict[str, int]:
+    """An ``aten::linear`` node (its input and output values) priced as
+    torch 1.7.1's ``F.linear`` ran it: ``addmm`` for a 2-D input with a
+    bias, else ``matmul`` and, with a bias, ``aten::add_``.  Also the
+    handle that makes the release's own counter count linears today."""
+    x, w, y = _shape(ins[0]), _shape(ins[1]), _shape(outs[0])
+    if len(x) == 2 and not _is_none(ins[2]):
+        return {'addmm': x[0] * x[1] * w[0]}
+    flops = {'matmul': _prod(x) * w[0]}
+    if not _is_none(ins[2]):
+        flops['aten::add_'] = _prod(y)
+    return flops
+
+
 def _traced_node_flops(kind: str, node) -> Dict[str, int]:
     ins, outs = list(node.inputs()), list(node.outputs())
     if kind == 'aten::_convolution':
@@ -253,14 +267,8 @@ def _traced_node_flops(kind: str, node) -> Dict[str, int]:
         return {'dropout': _prod(_shape(ins[0]))}
     if kind in TRACED_ELEMENTWISE:
         return {kind: _broadcast_elements([_shape(v) for v in ins])}
-    if kind == 'aten::linear':  # as torch 1.7.1's F.linear ran it
-        x, w, y = _shape(ins[0]), _shape(ins[1]), _shape(outs[0])
-        if len(x) == 2 and not _is_none(ins[2]):
-            return {'addmm': x[0] * x[1] * w[0]}
-        flops = {'matmul': _prod(x) * w[0]}
-        if not _is_none(ins[2]):
-            flops['aten::add_'] = _prod(y)
-        return flops
+    if kind == 'aten::linear':
+        return linear_as_torch_1_7(ins, outs)
     if kind == 'aten::scaled_dot_product_attention':
         # as the release's attention (torch 1.7.1's order) ran it
         q, k, v = (_shape(t) for t in ins[:3])

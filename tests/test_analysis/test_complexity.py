@@ -25,13 +25,15 @@ from complexity import config_complexity  # noqa: E402
 def assert_metafile_holds(config, r):
     """The metafile entry's Parameters / FLOPs are this CPU run's counts,
     exactly (the generator, tools/zoo.py, counts the same forward on the
-    meta device)."""
+    meta device; the traced count on the CPU)."""
     from hrformer_mm import zoo
     (md, ) = [m['Metadata'] for m in zoo.all_models(ROOT)
               if m['Config'] == config]
     assert md['Parameters'] == round(r['params_m'] * 1e6)
     assert md['FLOPs'] == round(r['gflops_paper'] * 1e9)
     assert md['FLOPs (complete)'] == round(r['gflops_complete'] * 1e9)
+    if 'gflops_traced' in r:  # the classifiers
+        assert md['FLOPs (traced)'] == round(r['gflops_traced'] * 1e9)
     assert md['Input Size'] == '%dx%d' % tuple(r['shape'])
 
 
@@ -232,6 +234,7 @@ HRT_TABLE = [('hrformer_t_imagenet.py', 1.83, 8.0),
 def test_hrformer_classifiers_match_the_imagenet_table_within_2_percent(
         config, table_gflops, table_params):
     r = _cls(config)
+    assert_metafile_holds(f'configs/cls/{config}', r)
     assert r['shape'] == [224, 224]
     assert r['gflops_traced'] == pytest.approx(table_gflops, rel=0.02)
     assert r['params_m'] == pytest.approx(table_params, rel=0.01)
@@ -307,5 +310,6 @@ HRVIT_TABLE = [('hrvit_b1_imagenet.py', 2.7, 19.7),
 def test_hrvit_table_lies_between_the_hook_conventions(
         config, table_gflops, table_params):
     r = _cls(config, traced=False)
+    assert_metafile_holds(f'configs/cls/{config}', r)
     assert r['params_m'] == pytest.approx(table_params, rel=0.01)
     assert r['gflops_paper'] < table_gflops < r['gflops_complete']

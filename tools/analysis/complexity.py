@@ -109,6 +109,40 @@ def config_complexity(config: str, shape=None,
     return r
 
 
+#: our classifier config (configs/cls/) -> the HRFormer release's model
+#: (its cls/configs/hrt/*.yaml)
+REFERENCE_HRT = {'hrformer_t_imagenet.py': 'hrt_tiny',
+                 'hrformer_s_imagenet.py': 'hrt_small',
+                 'hrformer_b_imagenet.py': 'hrt_base'}
+
+
+def reference_counter(config: str, hrformer_dir: str) -> dict:
+    """The HRFormer release's own counter (``cls/tools/flop_count.py`` of a
+    checkout of github.com/HRNet/HRFormer, imported from there) on the
+    release's classifier of ``config`` (built by parity_reference_cls.py),
+    1 x 3 x 224 x 224: GFLOPs per op.  Its op table has no
+    ``aten::linear`` (PyTorch 1.7.1 traced linears as addmm / matmul +
+    add_), so today it would skip every linear layer; it is given one
+    handle for it, ``linear_as_torch_1_7``, through its own
+    ``customized_ops`` argument."""
+    import importlib
+    from collections import Counter
+    from hrformer_mm.analysis.complexity import linear_as_torch_1_7
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+    import parity_reference_cls as parity
+    model = parity.build_reference('hrformer',
+                                   REFERENCE_HRT[osp.basename(config)],
+                                   hrformer_dir)
+    for name in [m for m in sys.modules if m.split('.')[0] == 'tools']:
+        del sys.modules[name]  # the release's cls/tools, not ours
+    flop_count = importlib.import_module('tools.flop_count').flop_count
+    with torch.no_grad():
+        res = flop_count(model, (torch.zeros(1, 3, *CLS_SHAPE), ),
+                         customized_ops={'aten::linear': lambda i, o:
+                                         Counter(linear_as_torch_1_7(i, o))})
+    return {k: float(v) for k, v in res.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('config')
@@ -117,8 +151,17 @@ def main(argv=None):
                    help='detectors: RoIs through the RoI heads (0: count '
                    'backbone, neck and RPN head only)')
     p.add_argument('--json', action='store_true', help='print JSON only')
+    p.add_argument('--reference-hrformer', metavar='DIR',
+                   help='HRFormer classifiers: also run the release\'s '
+                   'counter (DIR: a checkout of github.com/HRNet/HRFormer; '
+                   'PYTHONPATH with timm 0.4.12 and yacs) on the '
+                   'release\'s model, per op')
     args = p.parse_args(argv)
     r = config_complexity(args.config, args.shape, args.proposals)
+    if args.reference_hrformer:
+        r['reference_by_op'] = reference_counter(args.config,
+                                                 args.reference_hrformer)
+        r['reference_gflops'] = sum(r['reference_by_op'].values())
     if args.json:
         print(json.dumps(r))
         return
@@ -133,8 +176,17 @@ def main(argv=None):
         print(f"  GFLOPs (traced)   {r['gflops_traced']:.2f}   HRFormer "
               "release's ImageNet counter (torch.jit trace, torch 1.7.1 "
               'rules)')
-        for op, n in sorted(r['traced_by_op'].items(), key=lambda t: -t[1]):
-            print(f'    {op:20s} {n / 1e9:10.6f}')
+        ref = r.get('reference_by_op')
+        if ref is not None:
+            print(f"  GFLOPs, the release's counter on the release's model "
+                  f"{r['reference_gflops']:.4f}; ours {r['gflops_traced']:.4f}"
+                  '\n    op                      ours    release')
+        for op in sorted(set(r['traced_by_op']) | set(ref or {}),
+                         key=lambda k: -r['traced_by_op'].get(k, 0)):
+            line = f"    {op:20s} {r['traced_by_op'].get(op, 0) / 1e9:10.6f}"
+            if ref is not None:
+                line += f' {ref.get(op, 0.):10.6f}'
+            print(line)
 
 
 if __name__ == '__main__':
