@@ -186,6 +186,9 @@ def test_trust_checkpoint_flag_sets_the_environment(tmp_path, monkeypatch):
     from e2e_utils import pose_config
     generate_coco_keypoints(str(tmp_path / 'coco'), num_train=1, num_val=1)
     cfg = pose_config(tmp_path, str(tmp_path / 'coco'))
+    # unset here, and unset again after the test (the flag sets it in this
+    # process: left behind, it would trust every checkpoint loaded later)
+    monkeypatch.delenv(TRUST_ENV, raising=False)
     parse_cfg_for_test([cfg, 'x.pth'])
     assert TRUST_ENV not in os.environ
     parse_cfg_for_test([cfg, 'x.pth', '--trust-checkpoint'])
