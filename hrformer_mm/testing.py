@@ -44,30 +44,46 @@ def hrnet_extra(arch, multiscale_output: bool = True) -> dict:
     return copy.deepcopy(extra)
 
 
-def seeded_state(spec, seed: int) -> dict:
+def seeded_state(spec, seed: int, positive=None) -> dict:
     """A state dict with well-scaled random values for every ``(key, shape,
-    dtype)`` of ``spec``, the same for a given seed on every machine.
+    dtype)`` of ``spec`` (``(key, shape)`` pairs: float32, but the integer
+    ``num_batches_tracked``), the same for a given seed on every machine.
 
-    Used to write weights in a *foreign* key scheme (the reference
-    releases') without shipping the weights: golden-output tests store the
-    spec and the seed, and regenerate the tensors.  Weights get a fan-in
-    scale, norm weights 1 +- 0.1, biases and running means +-0.1, running
-    variances in [0.75, 1.25], so a wrong wiring cannot hide behind zeros
-    and ones; integer buffers are zero.
+    The one seeding scheme of the parity tools and golden-output tests: it
+    writes weights in a *foreign* key scheme (the reference releases')
+    without shipping them; a golden file stores the spec and the seed, and
+    the tensors are drawn again.  Weights get a fan-in scale, biases and
+    running means +-0.1, so a wrong wiring cannot hide behind zeros and
+    ones; integer buffers are zero.  The positive tensors, norm weights and
+    running variances, are by default 1 +- 0.1 (normal) and uniform in
+    [0.75, 1.25); with ``positive=(low, high)`` both are uniform in
+    [low, high) instead, one draw each (what the HRViT golden record,
+    ``hrformer_mm.analysis.parity.hrvit.GOLDEN_POSITIVE``, was drawn with:
+    the reference's attention BatchNorm starts at zero, and a wide range
+    gives every path a signal of order one).
     """
     import torch
     g = torch.Generator().manual_seed(seed)
     state = {}
-    for key, shape, dtype in spec:
+    for key, shape, *dtype in spec:
+        dtype = dtype[0] if dtype else (
+            'int64' if key.endswith('num_batches_tracked') else 'float32')
         dtype = getattr(torch, str(dtype).replace('torch.', ''))
         shape = tuple(shape)
         if not dtype.is_floating_point:
             state[key] = torch.zeros(shape, dtype=dtype)
             continue
+        if positive is not None and (
+                key.endswith('running_var') or
+                (key.endswith('weight') and len(shape) == 1)):
+            low, high = positive
+            state[key] = (low + (high - low) *
+                          torch.rand(shape, generator=g)).to(dtype)
+            continue
         r = torch.randn(shape, generator=g)
         if key.endswith('running_var'):
             v = 0.75 + 0.5 * torch.rand(shape, generator=g)
-        elif key.endswith(('running_mean', '.bias')):
+        elif key.endswith(('running_mean', '.bias')) or len(shape) == 0:
             v = 0.1 * r
         elif len(shape) == 1:
             v = 1 + 0.1 * r

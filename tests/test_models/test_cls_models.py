@@ -19,13 +19,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from hrformer_mm.analysis.parity import cls as parity
 from hrformer_mm.engine.launch import build_model_from_config
 from hrformer_mm.models.necks import HRClassificationNeck
 from hrformer_mm.testing import seeded_state
 
-from e2e_utils import ROOT, load_tool
+from e2e_utils import ROOT
 
-parity = load_tool('analysis/parity_reference_cls.py')
 GOLDEN = osp.join(ROOT, 'tests', 'data', 'cls_golden.pt')
 
 

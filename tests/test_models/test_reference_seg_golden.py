@@ -15,12 +15,12 @@ import os.path as osp
 import pytest
 import torch
 
+from hrformer_mm.analysis.parity import seg as parity
 from hrformer_mm.models.backbones import HRFormer
 from hrformer_mm.testing import seeded_state
 
-from e2e_utils import ROOT, load_tool
+from e2e_utils import ROOT
 
-parity = load_tool('analysis/parity_reference_seg.py')
 GOLDEN = osp.join(ROOT, 'tests', 'data', 'hrformer_seg_golden.pt')
 CONFIG = osp.join(ROOT, 'configs', 'seg', 'hrformer_s_ocr_ade20k.py')
 
