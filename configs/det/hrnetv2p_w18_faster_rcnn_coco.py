@@ -2,6 +2,9 @@
 # faster-rcnn_hrnetv2p-w18-1x_coco, 36.9 box AP (checkpoint
 # faster_rcnn_hrnetv2p_w18_1x_coco_20200130-56651a6d.pth).  The W32 config
 # with W18's widths, as mmdet derives its W18 config.
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmdet::hrnet/faster-rcnn_hrnetv2p-w18-1x_coco.py
 _base_ = './hrnetv2p_w32_faster_rcnn_coco.py'
 model = dict(
     backbone=dict(

@@ -8,6 +8,9 @@
 # default (BN statistics frozen at their ImageNet values, batch 2 per GPU).
 # The RoI and NMS ops run on torchvision's kernels on the default install
 # (mmcv-lite); see docs/hrnet.md "Detection".
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmdet::hrnet/faster-rcnn_hrnetv2p-w32-1x_coco.py
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
 model = dict(

@@ -1,5 +1,8 @@
 # HRNet-W48, COCO top-down, 256x192, V1 read-out.  Paper (Sun et al. 2019,
 # val2017): 75.1 AP; mmpose td-hm_hrnet-w48_8xb32-210e_coco-256x192: 75.6.
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-256x192.py
 _base_ = ['./hrnet_w32_coco.py']
 train_dataloader = dict(batch_size=32)
 model = dict(

@@ -3,6 +3,9 @@
 # 4.06.  The V2 neck concatenates the streams and mixes them with a 1x1 conv
 # + BN + ReLU to 270 channels (what mmpose's head does with
 # conv_out_channels=(270,)); the head is a 1x1 conv to 98 heatmaps.
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmpose::face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py
 _base_ = [
     '../_base_/datasets/wflw_256x256.py',
     '../_base_/models/topdown_heatmap.py',

@@ -2,6 +2,9 @@
 # 8.  mmseg fcn_hr18_4xb2-160k_cityscapes-512x1024: 78.80 mIoU (80.74
 # ms+flip).  The V2 neck concatenates the streams (270 channels); the FCN
 # head is a 1x1 conv + BN + ReLU on them and the classifier.
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmseg::hrnet/fcn_hr18_4xb2-160k_cityscapes-512x1024.py
 _base_ = [
     '../_base_/datasets/cityscapes_512x1024.py',
     '../_base_/models/hrnetv2_fcn.py',

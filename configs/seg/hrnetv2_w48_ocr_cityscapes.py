@@ -1,6 +1,9 @@
 # HRNetV2-W48 + OCR, Cityscapes val: 512x1024 crops, 160k iterations, batch
 # 8.  Paper (OCR, HRNetV2 TPAMI): 81.6 mIoU; mmseg
 # ocrnet_hr48_4xb2-160k_cityscapes-512x1024: 81.35 (82.70 ms+flip).
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmseg::ocrnet/ocrnet_hr48_4xb2-160k_cityscapes-512x1024.py
 _base_ = [
     '../_base_/datasets/cityscapes_512x1024.py',
     '../_base_/models/hrnetv2_ocr.py',

@@ -1,4 +1,7 @@
-"""Every config builds into the model it promises."""
+"""Every config builds into the model it promises: HRFormer, HRNet /
+HRNetV2 (forward, and backward once per task, at reduced sizes, including
+sizes that are not multiples of 32; outputs follow the neck's contract) and
+HRViT (a training step at a reduced size, the paper's parameter counts)."""
 import glob
 import os.path as osp
 
@@ -6,11 +9,15 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from hrformer_mm.analysis import count_complexity
 from hrformer_mm.engine.launch import build_model_from_config
+from hrformer_mm.models.backbones import HRViT
+from hrformer_mm.models.layers import CrossShapedStripeAttention
+from hrformer_mm.models.necks import HRNetV2Neck
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
-# HRNet configs (other backbones, mmdet too): tests/test_configs/test_configs_hrnet.py;
+# HRNet configs (other backbones, mmdet too): the HRNet tests below;
 # HRPVT (mmpose's PVT v2 backbone, SimCC heads of fixed input size):
 # tests/test_models/test_hrpvt.py
 # The *_fast configs compile their blocks with inductor at the first
@@ -20,13 +27,19 @@ CONFIGS = [c for c in CONFIGS
                ('hrnet', 'hrpvt')) and not c.endswith('_fast.py')]
 
 
-def build(path):
-    cfg, model = build_model_from_config(path, pretrained=True)
+def build(path, pretrained=True):
+    """``path``: absolute, or relative to configs/."""
+    cfg, model = build_model_from_config(osp.join(ROOT, 'configs', path),
+                                         pretrained=pretrained)
     return cfg, model.eval()
 
 
 def _params(m):
     return sum(p.numel() for p in m.parameters())
+
+
+def _params_m(m) -> float:
+    return _params(m) / 1e6
 
 
 def test_there_are_pose_and_seg_configs():
@@ -129,3 +142,273 @@ def test_hrformer_b_ocr_gives_150_class_logits():
     assert cfg.model.decode_head[0].channels == 512
     assert cfg.model.decode_head[0].kernel_size == 3
     assert cfg.crop_size == (520, 520)
+
+
+# --- HRNet / HRNetV2 -------------------------------------------------------
+
+# (h, w): one multiple of 32, one not
+SIZES = [(64, 32), (72, 44)]
+
+
+
+
+def _quarter(h, w):
+    """Stream 0's size: two stride-2 3x3 convs."""
+    return (h + 3) // 4, (w + 3) // 4
+
+
+@pytest.mark.parametrize('name,arch,width,params_m', [
+    ('pose/hrnet_w32_coco.py', 'w32', 32, 28.54),
+    ('pose/hrnet_w48_coco.py', 'w48', 48, 63.60),
+    ('pose/hrnet_w48_coco_384x288.py', 'w48', 48, 63.60),
+])
+def test_pose_configs_read_out_v1(name, arch, width, params_m):
+    """mmpose's pose HRNets: W32 28.54M, W48 63.60M with the 17-way head."""
+    cfg, model = build(name, pretrained=False)
+    assert cfg.model.backbone.arch == arch
+    assert isinstance(model.neck, HRNetV2Neck) and model.neck.mode == 'v1'
+    assert model.neck.out_channels == width
+    assert round(_params_m(model), 2) == params_m
+    for h, w in SIZES:
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, h, w), None, mode='tensor')
+        assert tuple(out.shape) == (1, 17, *_quarter(h, w))
+
+
+def test_pose_384x288_uses_its_codec():
+    cfg, _ = build('pose/hrnet_w48_coco_384x288.py', pretrained=False)
+    assert cfg.model.head.decoder.input_size == (288, 384)
+    assert cfg.model.head.decoder.sigma == 3
+
+
+def test_wflw_config_reads_out_v2_into_98_heatmaps():
+    cfg, model = build('pose/hrnetv2_w18_wflw.py', pretrained=False)
+    assert cfg.train_dataloader.dataset.type == 'WFLWDataset'
+    assert cfg.val_evaluator.type == 'NME'
+    assert model.neck.mode == 'v2' and model.neck.out_channels == 270
+    for h, w in SIZES:
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, h, w), None, mode='tensor')
+        assert tuple(out.shape) == (1, 98, *_quarter(h, w))
+
+
+@pytest.mark.parametrize('name,num_classes,neck_width', [
+    ('seg/hrnetv2_w48_ocr_cityscapes.py', 19, 720),
+    ('seg/hrnetv2_w48_ocr_ade20k.py', 150, 720),
+    ('seg/hrnetv2_w18_fcn_cityscapes.py', 19, 270),
+    ('seg/hrformer_b_v2_fcn_ade20k.py', 150, 1170),
+])
+def test_seg_configs_feed_the_v2_concatenation_to_the_heads(
+        name, num_classes, neck_width):
+    cfg, model = build(name, pretrained=False)
+    assert model.neck.mode == 'v2' and model.neck.out_channels == neck_width
+    heads = model.decode_head
+    heads = heads if isinstance(heads, torch.nn.ModuleList) else [heads]
+    for head in heads:  # the heads no longer concatenate themselves
+        assert head.input_transform is None
+        assert head.in_channels == neck_width
+    for h, w in SIZES:
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, h, w), mode='tensor')
+        assert tuple(out.shape) == (1, num_classes, *_quarter(h, w))
+
+
+def test_hrnetv2_w48_ocr_matches_mmseg_parameter_count():
+    """mmseg's ocrnet_hr48 (HRNetV2-W48 + OCR, 19 classes): 70.37M."""
+    _, model = build('seg/hrnetv2_w48_ocr_cityscapes.py', pretrained=False)
+    assert round(_params_m(model), 2) == 70.37
+
+
+def test_det_config_builds_faster_rcnn_on_the_v2p_pyramid():
+    """The whole detector builds; backbone + V2p neck + RPN run forward and
+    backward.  The RoI head needs compiled mmcv ops (RoIAlign, NMS), which
+    mmcv-lite does not have, so it is not run here."""
+    cfg, model = build('det/hrnetv2p_w32_faster_rcnn_coco.py',
+                       pretrained=False)
+    assert type(model).__name__ == 'FasterRCNN'
+    assert cfg.model.backbone.type == 'hrformer_mm.HRNet'
+    neck = model.neck
+    assert isinstance(neck, HRNetV2Neck) and neck.mode == 'v2p'
+    assert neck.num_outs == 5 and neck.out_channels == 256
+    # the anchor strides are the pyramid's: stream 0 is stride 4
+    assert model.rpn_head.prior_generator.strides[0] == (4, 4)
+    model.train()
+    h, w = 72, 100
+    feats = model.extract_feat(torch.randn(1, 3, h, w))
+    qh, qw = _quarter(h, w)
+    assert [tuple(f.shape) for f in feats] == [
+        (1, 256, qh >> k, qw >> k) for k in range(5)]
+    scores, deltas = model.rpn_head(feats)
+    assert scores[0].shape[-2:] == feats[0].shape[-2:]
+    (sum(s.sum() for s in scores) + sum(d.sum() for d in deltas)).backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('name,kwargs', [
+    ('pose/hrnet_w32_coco.py', dict(data_samples=None)),
+    ('pose/hrnetv2_w18_wflw.py', dict(data_samples=None)),
+    ('seg/hrnetv2_w18_fcn_cityscapes.py', {}),
+])
+def test_backward_reaches_the_stem(name, kwargs):
+    _, model = build(name, pretrained=False)
+    model.train()
+    out = model(torch.randn(2, 3, 72, 44), mode='tensor', **kwargs)
+    out.square().mean().backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
+
+
+def test_landmark_demo_config_is_small_and_reads_out_v2():
+    cfg, model = build('pose/hrnetv2_demo_wflw.py', pretrained=False)
+    assert cfg.train_dataloader.dataset.data_root == 'data/demo/wflw/'
+    assert model.neck.mode == 'v2' and model.head.out_channels == 98
+    assert _params_m(model) < 2
+    for h, w in [(96, 96), (90, 70)]:
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, h, w), None, mode='tensor')
+        assert tuple(out.shape) == (1, 98, *_quarter(h, w))
+
+
+def test_demo_script_rejects_an_unknown_family():
+    import subprocess
+    r = subprocess.run(['bash', osp.join(ROOT, 'tools', 'demo.sh'),
+                        '--family', 'resnet'], capture_output=True,
+                       text=True)
+    assert r.returncode == 2
+    assert 'unknown --family resnet' in r.stderr
+
+
+# --- HRViT -----------------------------------------------------------------
+
+# HRViT's dense configs (the ImageNet classifiers:
+# tests/test_models/test_cls_models.py)
+HRVIT_CONFIGS = sorted(c for c in glob.glob(osp.join(ROOT, 'configs', '*',
+                                               'hrvit_*.py'))
+                 if osp.basename(osp.dirname(c)) != 'cls')
+
+
+
+def test_all_hrvit_configs_are_there():
+    names = {osp.relpath(c, osp.join(ROOT, 'configs')) for c in HRVIT_CONFIGS}
+    expected = {f'seg/hrvit_{v}_{head}_{data}.py'
+                for v in ('b1', 'b2', 'b3')
+                for head, data in (('segformer', 'ade20k'),
+                                   ('segformer', 'cityscapes'),
+                                   ('upernet', 'ade20k'))}
+    expected |= {'pose/hrvit_b1_coco.py', 'seg/hrvit_demo_ade20k.py'}
+    assert names == expected
+
+
+@pytest.mark.parametrize('path', HRVIT_CONFIGS,
+                         ids=[osp.relpath(c, ROOT) for c in HRVIT_CONFIGS])
+def test_config_trains_a_step_at_a_size_not_divisible_by_32(path):
+    """The config's model with its variant's widths, heads and losses; one
+    block per branch in four modules (instead of 26-30 blocks in six) keeps
+    this fast on 2 cores.  Full builds: the parameter tests below."""
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone.type == 'hrformer_mm.HRViT'
+    cfg.model.backbone.arch = dict(
+        HRViT.arch_zoo[cfg.model.backbone.arch],
+        blocks=((1, ), (1, 1), (1, 1, 1), (1, 1, 1, 1)))
+    cfg, model = build_model_from_config(cfg)
+    model.train()
+    if cfg.default_scope == 'mmpose':
+        out = model(torch.randn(2, 3, 72, 40), None, mode='tensor')
+        assert out.shape == (2, 17, 18, 10)
+    else:
+        heads = cfg.model.decode_head
+        out = model(torch.randn(2, 3, 72, 56), mode='tensor')
+        assert out.shape == (2, heads.num_classes, 18, 14)
+    out.mean().backward()
+    grads = [p.grad for p in model.backbone.parameters()]
+    assert all(g is not None for g in grads)
+
+
+@pytest.mark.parametrize('variant,head,paper_m,ours_m', [
+    ('b1', 'segformer', 8.2, 8.18), ('b2', 'segformer', 20.8, 20.81),
+    ('b3', 'segformer', 28.7, 28.72), ('b1', 'upernet', 35.9, 35.95),
+    ('b2', 'upernet', 49.7, 49.70), ('b3', 'upernet', 55.4, 55.82)
+])
+def test_ade20k_models_match_the_paper_parameters_within_3_percent(
+        variant, head, paper_m, ours_m):
+    # b3 + UPerNet counts to 55.82M against the paper's 55.4M (0.8%)
+    _, model = build_model_from_config(
+        osp.join(ROOT, f'configs/seg/hrvit_{variant}_{head}_ade20k.py'))
+    assert round(_params_m(model), 2) == ours_m
+    assert _params_m(model) == pytest.approx(paper_m, rel=0.03)
+
+
+@pytest.mark.parametrize('variant,channels,drop_path,head_channels', [
+    ('b1', [32, 64, 128, 256], 0.1, 256),
+    ('b2', [48, 96, 240, 384], 0.2, 256),
+    ('b3', [64, 128, 256, 512], 0.3, 768),
+])
+def test_segformer_ade20k_recipe(variant, channels, drop_path,
+                                 head_channels):
+    cfg = Config.fromfile(
+        osp.join(ROOT, f'configs/seg/hrvit_{variant}_segformer_ade20k.py'))
+    assert cfg.model.backbone.arch == variant
+    assert cfg.model.backbone.drop_path_rate == drop_path
+    assert cfg.model.decode_head.in_channels == channels
+    assert cfg.model.decode_head.channels == head_channels
+    assert cfg.model.decode_head.dropout_ratio == 0.1
+    assert cfg.crop_size == (512, 512)
+    assert cfg.train_cfg.max_iters == 160000
+    assert cfg.optim_wrapper.optimizer.lr == 6e-5
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0.01
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys.head.lr_mult == 10.
+    assert cfg.param_scheduler[0].end == 1500
+    assert cfg.param_scheduler[1].type == 'PolyLR'
+
+
+@pytest.mark.parametrize('variant,aux_channels', [('b1', 128), ('b2', 240),
+                                                  ('b3', 256)])
+def test_upernet_configs_build_their_own_variant(variant, aux_channels):
+    cfg = Config.fromfile(
+        osp.join(ROOT, f'configs/seg/hrvit_{variant}_upernet_ade20k.py'))
+    assert cfg.model.backbone.arch == variant
+    assert cfg.model.decode_head.type == 'UPerHead'
+    assert cfg.model.decode_head.channels == 512
+    assert cfg.model.auxiliary_head.in_channels == aux_channels
+
+
+def test_cityscapes_configs_use_1024_crops_and_sliding_windows():
+    for variant in ('b1', 'b2', 'b3'):
+        cfg = Config.fromfile(osp.join(
+            ROOT, f'configs/seg/hrvit_{variant}_segformer_cityscapes.py'))
+        assert cfg.crop_size == (1024, 1024)
+        assert cfg.model.decode_head.num_classes == 19
+        assert cfg.model.test_cfg == dict(mode='slide', crop_size=(1024, 1024),
+                                          stride=(768, 768))
+
+
+def test_segformer_mlp_head_projections_are_plain_linear_layers():
+    _, model = build_model_from_config(
+        osp.join(ROOT, 'configs/seg/hrvit_b1_segformer_ade20k.py'))
+    head = model.decode_head
+    for conv in head.convs:
+        assert conv.norm_cfg is None and not conv.with_activation
+        assert conv.conv.bias is not None and conv.conv.kernel_size == (1, 1)
+    assert head.fusion_conv.with_norm and head.fusion_conv.with_activation
+    assert head.fusion_conv.conv.in_channels == 4 * 256
+
+
+def test_demo_config_has_the_hrformer_demo_budget():
+    ours = Config.fromfile(osp.join(ROOT, 'configs/seg/hrvit_demo_ade20k.py'))
+    base = Config.fromfile(
+        osp.join(ROOT, 'configs/seg/hrformer_demo_ade20k.py'))
+    assert ours.model.backbone.arch == 'b1'
+    for key in ('train_cfg', 'param_scheduler', 'optim_wrapper',
+                'train_dataloader', 'crop_size'):
+        assert ours[key] == base[key], key
+
+
+def test_stripe_attention_products_are_counted_in_the_complete_convention():
+    # 5x5 map, stripe width 2, 8 channels: horizontal half pads to 6 rows
+    # (3 stripes of 10 tokens), vertical half to 6 columns (3 of 10)
+    m = CrossShapedStripeAttention(8, head_dim=4, stripe_width=2).eval()
+    x = torch.zeros(1, 5, 5, 8)
+    r = count_complexity(m, lambda: m(x))
+    linear = 8 * 16 + 8 * 8  # qv + proj, per token
+    conv = 25 * 8 * 9  # depthwise 3x3 on the value
+    assert r.paper_macs == 25 * linear + conv
+    assert r.complete_macs == r.paper_macs + 2 * (2 * 3 * 10 * 10 * 4)

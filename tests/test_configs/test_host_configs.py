@@ -10,6 +10,7 @@ import glob
 import importlib
 import json
 import os
+import re
 from functools import lru_cache
 
 import pytest
@@ -420,3 +421,74 @@ def test_our_own_form_is_unchanged_by_the_hosts_arguments():
     assert m.out_channels == (32, 64, 128, 256)  # 'w32'
     assert HRFormer(TINY_FORMER).out_channels == (8, 16, 32, 64)
     assert HRFormer().arch['channels'] == (32, 64, 128, 256)  # 'small'
+
+
+# --- our configs follow the hosts' recipes ----------------------------------
+
+CLAIM = re.compile(r'^# Host recipe \(.*\n(?:# .*\n)*?# (\w+)::(\S+\.py)$',
+                   re.M)
+# what "the recipe outside the model" is: optimizer, schedule, loops, batch
+# sizes, datasets and pipelines, metrics
+RECIPE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
+               'test_cfg', 'auto_scale_lr', 'train_dataloader',
+               'val_dataloader', 'test_dataloader', 'val_evaluator',
+               'test_evaluator')
+# what may differ inside a dataloader: how many worker processes load it
+LOADER_FREE = ('num_workers', )
+
+
+def _claims():
+    """``(config, host, host path)`` for every zoo config that names the
+    host config whose recipe it follows (a ``# Host recipe (...):`` comment
+    whose last line is ``# <host>::<path>``)."""
+    root = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))), 'configs')
+    found = []
+    for path in sorted(glob.glob(os.path.join(root, '*', '*.py'))):
+        match = CLAIM.search(open(path).read())
+        if match:
+            found.append((path, *match.groups()))
+    return found
+
+
+def _recipe(cfg):
+    """The recipe keys of a config as plain data, without mmengine's
+    ``_scope_`` markers (they name the file a dict came from) and the
+    dataloaders' worker counts."""
+    def plain(x):
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items() if k != '_scope_'}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+    recipe = {k: plain(cfg.get(k)) for k in RECIPE_KEYS}
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for free in LOADER_FREE:
+            recipe[key].pop(free, None)
+    return json.loads(json.dumps(recipe, default=str))
+
+
+def test_the_hrnet_and_hrformer_zoo_configs_name_their_host_recipe():
+    """Every HRNet config (they are the hosts' own recipes on our backbone)
+    and the HRFormer pose configs (mmpose's HRFormer recipe) say so."""
+    claimed = {os.path.basename(c) for c, _, _ in _claims()}
+    root = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))), 'configs')
+    expected = {os.path.basename(p) for p in glob.glob(
+        os.path.join(root, '*', 'hrnet*.py')) if 'demo' not in p}
+    expected |= {f'hrformer_{a}_coco{s}.py' for a in 'sb'
+                 for s in ('', '_384x288')}
+    assert expected <= claimed
+
+
+@pytest.mark.parametrize('path,host,host_path', _claims(),
+                         ids=[os.path.relpath(c[0]) for c in _claims()])
+def test_zoo_config_recipe_is_its_hosts(path, host, host_path):
+    """Outside the model (and the runtime: hooks, logging, workers), a
+    config that names a host recipe trains, validates and tests as it."""
+    host_file = os.path.join(_configs_root(host), host_path)
+    assert os.path.isfile(host_file), host_file
+    ours, theirs = _recipe(Config.fromfile(path)), \
+        _recipe(Config.fromfile(host_file))
+    for key in RECIPE_KEYS:
+        assert ours[key] == theirs[key], key
