@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn as nn
 
+from hrformer_mm.analysis.parity import hrvit as parity
 from hrformer_mm.models.backbones import HRViT, HRViTBlock
 from hrformer_mm.models.backbones.hrvit_weights import (
     hrvit_checkpoint_filter, is_hrvit_reference)
@@ -19,8 +20,6 @@ from hrformer_mm.models.layers import (CrossShapedStripeAttention,
                                        stripe_reverse)
 
 from e2e_utils import ROOT, load_tool
-
-parity = load_tool('analysis/parity_hrvit.py')
 
 # four modules, one block per branch: fast, and every kind of fusion path
 TINY = dict(channels=(16, 32, 32, 32), head_dim=8, mlp_ratios=(2, 2, 2, 2),
@@ -46,7 +45,7 @@ def test_golden_outputs_of_the_public_code():
     with gzip.open(osp.join(ROOT, 'tests/data/hrvit_golden.json.gz'),
                    'rt') as f:
         golden = json.load(f)
-    state = parity.seeded_state_dict(golden['keys'], golden['seed'])
+    state = parity.golden_state(golden['keys'], golden['seed'])
     assert is_hrvit_reference(state)
     model = parity.ours_from_reference_state(golden['arch'], state)
     with torch.no_grad():
@@ -108,7 +107,7 @@ def test_convert_tool_writes_a_checkpoint_that_loads(tmp_path):
     with gzip.open(osp.join(ROOT, 'tests/data/hrvit_golden.json.gz'),
                    'rt') as f:
         golden = json.load(f)
-    state = parity.seeded_state_dict(golden['keys'], 1)
+    state = parity.golden_state(golden['keys'], 1)
     src = tmp_path / 'ref.pth'
     torch.save(dict(state_dict={f'backbone.{k}': v
                                 for k, v in state.items()}), src)
