@@ -153,7 +153,8 @@ def count_complexity(model: nn.Module, forward: Callable[[], object]
 # * ``aten::addmm``: rows x in x out (the bias is not counted);
 # * ``aten::matmul``: elements of the first operand x last dim of the second;
 # * ``aten::bmm``: batch x n x m x p;
-# * ``aten::einsum``: the product of all index sizes (two operands);
+# * ``aten::einsum``: the product of all index sizes (the release lists a
+#   dozen two-operand equations, each priced so, and raises on others);
 # * ``aten::batch_norm``: 4 per element;
 # * ``aten::softmax``: 5 per element; ``aten::rsqrt``: 2 per element;
 # * ``aten::dropout`` (traced in eval mode too): 1 per element;
