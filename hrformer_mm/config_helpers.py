@@ -225,3 +225,25 @@ def simcc_sizes(codec: dict, stride: int = 4) -> dict:
                 in_featuremap_size=tuple(
                     (s + stride - 1) // stride for s in codec['input_size']),
                 decoder=codec)
+
+
+def hrnetv2p(arch: str) -> dict:
+    """mmdet's HRNetV2p detectors' backbone and neck as ours, to merge into
+    the ``model`` of an mmdet ResNet-50 + FPN config (both replaced): our
+    HRNet of ``arch`` with mmdet's HRNet default ``norm_eval=True`` and the
+    ImageNet weights mmdet starts from, and the V2p neck (V2 reduced to 256
+    channels, pooled into 5 levels) with ``norm_cfg=None`` /
+    ``act_cfg=None``: mmdet's HRFPN exactly, same keys, so mmdet's
+    checkpoints load."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    return dict(
+        backbone=dict(
+            _delete_=True, type='hrformer_mm.HRNet', arch=arch,
+            norm_eval=True,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint=f'open-mmlab://msra/hrnetv2_{arch}')),
+        neck=dict(
+            _delete_=True, type='hrformer_mm.HRNetV2Neck',
+            in_channels=list(HRNet.arch_zoo[arch]['channels']), mode='v2p',
+            out_channels=256, num_outs=5, norm_cfg=None, act_cfg=None,
+            init_cfg=dict(type='Caffe2Xavier', layer='Conv2d')))

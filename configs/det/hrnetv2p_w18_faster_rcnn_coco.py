@@ -6,9 +6,6 @@
 # tests/test_configs/test_host_configs.py):
 # mmdet::hrnet/faster-rcnn_hrnetv2p-w18-1x_coco.py
 _base_ = './hrnetv2p_w32_faster_rcnn_coco.py'
-model = dict(
-    backbone=dict(
-        arch='w18',
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='open-mmlab://msra/hrnetv2_w18')),
-    neck=dict(in_channels=[18, 36, 72, 144]))
+from hrformer_mm.config_helpers import hrnetv2p
+
+model = hrnetv2p('w18')

@@ -6,22 +6,7 @@
 # tests/test_configs/test_host_configs.py):
 # mmdet::hrnet/mask-rcnn_hrnetv2p-w32-1x_coco.py
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+from hrformer_mm.config_helpers import hrnetv2p
+
 custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='hrformer_mm.HRNet',
-        arch='w32',
-        norm_eval=True,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='open-mmlab://msra/hrnetv2_w32')),
-    neck=dict(
-        _delete_=True,
-        type='hrformer_mm.HRNetV2Neck',
-        in_channels=[32, 64, 128, 256],
-        mode='v2p',
-        out_channels=256,
-        num_outs=5,
-        norm_cfg=None,
-        act_cfg=None,
-        init_cfg=dict(type='Caffe2Xavier', layer='Conv2d')))
+model = hrnetv2p('w32')
