@@ -60,11 +60,11 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root,
                  data_prefix=dict(img_path='train'),
                  pipeline=train_pipeline))
+# the same loader over val/, in order, with the test pipeline
 val_dataloader = dict(
-    batch_size=32, num_workers=1, persistent_workers=True,
+    train_dataloader, batch_size=32,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 data_prefix=dict(img_path='val'),
+    dataset=dict(train_dataloader['dataset'], data_prefix=dict(img_path='val'),
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='Accuracy', topk=(1, ))
