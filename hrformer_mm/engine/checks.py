@@ -169,17 +169,97 @@ def _head_configs(model_cfg: dict) -> List[tuple]:
     return heads
 
 
-def feature_channels(model: torch.nn.Module, size: int = 64) -> List[int]:
+def input_channels(model: torch.nn.Module) -> int:
+    """Channels of the images the model takes: its backbone's
+    ``in_channels``, else the input channels of the backbone's first
+    convolution, else 3.
+
+    Raises :class:`ConfigMismatchError` when the data preprocessor
+    normalises another number of channels (mmengine's ``mean`` / ``std``
+    have one value, any channel count, or three).
+    """
+    backbone = getattr(model, 'backbone', model)
+    channels = getattr(backbone, 'in_channels', None)
+    if not isinstance(channels, int):
+        conv = next((m for m in backbone.modules()
+                     if isinstance(m, torch.nn.Conv2d)), None)
+        channels = conv.in_channels if conv is not None else 3
+    mean = getattr(getattr(model, 'data_preprocessor', None), 'mean', None)
+    if isinstance(mean, torch.Tensor) and mean.numel() not in (1, channels):
+        raise ConfigMismatchError(
+            f'model.data_preprocessor normalises {mean.numel()} channels '
+            f'(mean / std of {mean.numel()} values) but model.backbone '
+            f'takes {channels}-channel images: give mean and std '
+            f'{channels} values (or one), or set the backbone\'s '
+            f'in_channels to {mean.numel()}')
+    return channels
+
+
+class ModelProbeError(ConfigMismatchError):
+    """The model cannot run a small blank image: the first batch would fail
+    the same way."""
+
+
+#: probe sizes (H, W) tried in turn: a small one, then the input size of
+#: the config's codec / data preprocessor where it names one
+PROBE_SIZE = (64, 64)
+
+
+def _config_input_size(model_cfg: dict):
+    """(H, W) the config feeds the model, where it says so: a pose codec's
+    ``input_size`` (W, H), a data preprocessor's ``size`` (H, W)."""
+    head = model_cfg.get('head') if isinstance(model_cfg, dict) else None
+    decoder = head.get('decoder') if isinstance(head, dict) else None
+    if isinstance(decoder, dict) and decoder.get('input_size'):
+        w, h = decoder['input_size']
+        return int(h), int(w)
+    pre = model_cfg.get('data_preprocessor') if isinstance(
+        model_cfg, dict) else None
+    if isinstance(pre, dict) and pre.get('size'):
+        h, w = pre['size']
+        return int(h), int(w)
+    return None
+
+
+def feature_channels(model: torch.nn.Module, size=PROBE_SIZE,
+                     model_cfg: dict = None) -> List[int]:
     """Channels of each feature map the model's heads receive (backbone and
-    neck), found by one forward pass of a small blank image."""
+    neck), found by one forward pass of a blank image of the model's input
+    channels (:func:`input_channels`) and ``size`` (an int: square);
+    failing that, of the config's input size (``model_cfg``).
+
+    Raises :class:`ModelProbeError`, naming the input and the error, when
+    the model runs neither: the first batch would fail the same way.
+    """
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    channels = input_channels(model)
+    sizes = [size]
+    config_size = _config_input_size(model_cfg or {})
+    if config_size is not None and config_size != size:
+        sizes.append(config_size)
     param = next(model.parameters(), None)
-    x = torch.zeros(1, 3, size, size,
-                    device=param.device if param is not None else 'cpu')
+    device = param.device if param is not None else 'cpu'
     was_training = model.training
     model.eval()
+    errors = []
     try:
-        with torch.no_grad():
-            feats = model.extract_feat(x)
+        for h, w in sizes:
+            x = torch.zeros(1, channels, h, w, device=device)
+            try:
+                with torch.no_grad():
+                    feats = model.extract_feat(x)
+                break
+            except torch.cuda.OutOfMemoryError:
+                raise
+            except Exception as e:  # noqa: BLE001 - named in the error
+                errors.append(f'1x{channels}x{h}x{w}: {type(e).__name__}: '
+                              f'{e}')
+        else:
+            raise ModelProbeError(
+                'the model cannot run a blank image of its input channels '
+                '(' + '; '.join(errors) + '). The first batch would fail '
+                'the same way: check model.backbone (arch, in_channels) and '
+                'model.neck against each other.')
     finally:
         model.train(was_training)
     if isinstance(feats, torch.Tensor):
@@ -200,12 +280,12 @@ def check_head_channels(model_cfg: dict, model: torch.nn.Module) -> None:
     if not heads or not hasattr(model, 'extract_feat'):
         return
     try:
-        channels = feature_channels(model)
-    except Exception as e:  # noqa: BLE001 - a backbone that needs big inputs
+        channels = feature_channels(model, model_cfg=model_cfg)
+    except torch.cuda.OutOfMemoryError as e:
+        # advisory: the device is full now, the check could not run
         import warnings
-        warnings.warn('could not check the heads\' in_channels: a trial '
-                      f'forward of the backbone failed ({type(e).__name__}: '
-                      f'{e})')
+        warnings.warn('could not check the heads\' in_channels: the trial '
+                      f'forward of the backbone ran out of memory ({e})')
         return
     source = 'model.neck' if model_cfg.get('neck') else 'model.backbone'
     problems = []

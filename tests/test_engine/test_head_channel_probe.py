@@ -1,0 +1,99 @@
+"""The head-channel check probes the model with its own input channels and
+lets real failures stop the run with a message naming them
+(hrformer_mm/engine/checks.py).
+
+A backbone built for 1-channel images used to be probed with a 3-channel
+one: the probe failed, a warning said the check could not run, and a wrong
+head ``in_channels`` went through to the first batch."""
+import os.path as osp
+import warnings
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from hrformer_mm.engine.checks import (ConfigMismatchError, ModelProbeError,
+                                       check_head_channels, feature_channels,
+                                       input_channels)
+from hrformer_mm.engine.launch import build_model_from_config
+
+from e2e_utils import MICRO_ARCH, ROOT
+
+
+def _pose(in_channels=3, head_in=8, mean=None):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/pose/hrformer_demo_coco.py'))
+    cfg.model.backbone.arch = eval(MICRO_ARCH.replace('_delete_=True, ', ''))
+    cfg.model.backbone.in_channels = in_channels
+    cfg.model.head.in_channels = head_in
+    if mean is not None:
+        cfg.model.data_preprocessor.update(mean=mean, std=[50.] * len(mean),
+                                           bgr_to_rgb=False)
+    return build_model_from_config(cfg)
+
+
+def test_gray_backbone_is_probed_with_one_channel():
+    cfg, model = _pose(in_channels=1, mean=[127.])
+    assert input_channels(model) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no "could not check" any more
+        assert feature_channels(model)[-1] == 8
+        check_head_channels(cfg.model, model)
+
+
+def test_gray_backbone_with_a_wrong_head_is_refused():
+    cfg, model = _pose(in_channels=1, head_in=32, mean=[127.])
+    with pytest.raises(ConfigMismatchError,
+                       match=r'model.head.in_channels=32 expects 32'):
+        check_head_channels(cfg.model, model)
+
+
+def test_preprocessor_of_other_channels_is_named():
+    cfg, model = _pose(in_channels=1)  # the config's 3-value mean / std
+    with pytest.raises(ConfigMismatchError) as err:
+        check_head_channels(cfg.model, model)
+    msg = str(err.value)
+    assert 'model.data_preprocessor normalises 3 channels' in msg
+    assert 'takes 1-channel images' in msg
+
+
+def test_a_model_that_cannot_run_stops_the_run_naming_the_error(
+        monkeypatch):
+    cfg, model = _pose()
+
+    def broken(x):
+        raise RuntimeError('stage 3 got 12 channels, expected 16')
+
+    monkeypatch.setattr(model.backbone, 'forward', broken)
+    with pytest.raises(ModelProbeError) as err:
+        check_head_channels(cfg.model, model)
+    msg = str(err.value)
+    # both probes, the small one and the config's input size (H, W)
+    assert '1x3x64x64: RuntimeError: stage 3 got 12 channels' in msg
+    assert '1x3x128x96: RuntimeError' in msg
+    assert 'The first batch would fail the same way' in msg
+
+
+def test_a_model_that_needs_the_config_input_size_is_checked(monkeypatch):
+    cfg, model = _pose(head_in=32)
+    forward = model.backbone.forward
+
+    def needs_128x96(x):
+        if tuple(x.shape[-2:]) != (128, 96):
+            raise RuntimeError('input must be 128x96')
+        return forward(x)
+
+    monkeypatch.setattr(model.backbone, 'forward', needs_128x96)
+    assert feature_channels(model, model_cfg=cfg.model)[-1] == 8
+    with pytest.raises(ConfigMismatchError, match='in_channels=32'):
+        check_head_channels(cfg.model, model)
+
+
+def test_out_of_memory_is_only_a_warning(monkeypatch):
+    cfg, model = _pose()
+
+    def full(x):
+        raise torch.cuda.OutOfMemoryError('CUDA out of memory')
+
+    monkeypatch.setattr(model.backbone, 'forward', full)
+    with pytest.warns(UserWarning, match='ran out of memory'):
+        check_head_channels(cfg.model, model)
