@@ -14,13 +14,20 @@ reports missing and unexpected keys (failing if the backbone misses any).
 """
 import argparse
 import os.path as osp
+import runpy
 import sys
+from importlib.util import find_spec
 
-import torch
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
-import hrformer_mm  # noqa: F401  (environment fixes before mm* imports)
-from hrformer_mm.engine.checks import load_state_dict_from_file
-from hrformer_mm.models.backbones.weights import SOURCES, convert_checkpoint
+import torch  # noqa: E402
+
+import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
+from hrformer_mm.engine.checks import load_state_dict_from_file  # noqa: E402
+from hrformer_mm.models.backbones.weights import (  # noqa: E402
+    SOURCES, convert_checkpoint)
 
 
 def build_model(config: str, with_rpe: bool):

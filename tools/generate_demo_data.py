@@ -10,9 +10,12 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
+import runpy
+from importlib.util import find_spec
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
     GENERATOR_VERSION, generate_ade20k, generate_coco_detection,
@@ -22,21 +25,30 @@ STAMP = 'generator.json'
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--out', default='data/demo', help='output folder')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--pose-train', type=int, default=600)
-    p.add_argument('--pose-val', type=int, default=100)
+    p.add_argument('--seed', type=int, default=0,
+                   help='the same seed writes the same files')
+    p.add_argument('--pose-train', type=int, default=600,
+                   help='COCO keypoint images, train split')
+    p.add_argument('--pose-val', type=int, default=100,
+                   help='COCO keypoint images, val split')
     p.add_argument('--pose-people', default='default',
                    choices=['default', 'small'],
                    help="'small': several small and medium people per "
                    'image, in COCO\'s area ranges (the HRPVT demo)')
-    p.add_argument('--seg-train', type=int, default=400)
-    p.add_argument('--seg-val', type=int, default=60)
-    p.add_argument('--face-train', type=int, default=400)
-    p.add_argument('--face-val', type=int, default=100)
-    p.add_argument('--det-train', type=int, default=300)
-    p.add_argument('--det-val', type=int, default=60)
+    p.add_argument('--seg-train', type=int, default=400,
+                   help='ADE20K-format scenes, train split')
+    p.add_argument('--seg-val', type=int, default=60,
+                   help='ADE20K-format scenes, val split')
+    p.add_argument('--face-train', type=int, default=400,
+                   help='WFLW-format faces, train split')
+    p.add_argument('--face-val', type=int, default=100,
+                   help='WFLW-format faces, test split')
+    p.add_argument('--det-train', type=int, default=300,
+                   help='COCO instance images (--only det), train split')
+    p.add_argument('--det-val', type=int, default=60,
+                   help='COCO instance images (--only det), val split')
     p.add_argument('--cls-train', type=int, default=40,
                    help='classification images per class, train split')
     p.add_argument('--cls-val', type=int, default=10,

@@ -22,9 +22,13 @@ import argparse
 import json
 import os
 import os.path as osp
+import runpy
 import sys
+from importlib.util import find_spec
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -38,13 +42,14 @@ VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config')
+    p.add_argument('config', help='a pose (top-down) or segmentation config')
     p.add_argument('checkpoint', help='checkpoint file or URL, or "none"')
     p.add_argument('inputs', nargs='+', metavar='INPUT',
                    help='image files, folders, videos')
     p.add_argument('--out', required=True, help='output folder')
     p.add_argument('--device', default='cuda:0' if torch.cuda.is_available()
-                   else 'cpu')
+                   else 'cpu', help='cpu or cuda:N (default: the first GPU '
+                   'if there is one)')
     p.add_argument('--bboxes', help='COCO-style JSON of person boxes (pose); '
                    'default: the whole image is one box')
     p.add_argument('--bbox-thr', type=float, default=0.0,

@@ -1,23 +1,29 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT
 [--show-dir vis] [--work-dir D] [--cfg-options k=v ...]``.
 
-Prints COCO AP for pose configs and mIoU for segmentation configs, and
-writes them to WORK_DIR/metrics.json.  CHECKPOINT ``none`` evaluates the
-randomly initialised model (the baseline the demo prints).
+Prints the config's metrics (COCO AP for pose configs, mIoU for
+segmentation configs, ...) and writes them to WORK_DIR/metrics.json.
+CHECKPOINT ``none`` evaluates the randomly initialised model (the baseline
+the demo prints).
 """
 import json
 import os.path as osp
-import sys
+import runpy
+from importlib.util import find_spec
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 from hrformer_mm.engine import build_runner, parse_cfg_for_test  # noqa: E402
+from hrformer_mm.host_warnings import quiet_host_logs  # noqa: E402
 
 
 def main(argv=None):
     cfg = parse_cfg_for_test(argv)
     runner = build_runner(cfg)
+    quiet_host_logs(runner.logger)
     metrics = runner.test()
     if runner.rank == 0:
         with open(osp.join(cfg.work_dir, 'metrics.json'), 'w') as f:

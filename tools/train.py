@@ -1,21 +1,28 @@
 """Train a model: ``python tools/train.py CONFIG [--work-dir D] [--resume]
 [--amp] [--cfg-options k=v ...] [--launcher pytorch]``.
 
-The config's ``default_scope`` says whether mmpose or mmseg runs it.
-Distributed: ``tools/dist_train.sh CONFIG GPUS`` or ``tools/slurm_train.sh``.
+The config's ``default_scope`` says which host library (mmpose, mmseg,
+mmdet, mmpretrain) runs it.  Distributed: ``tools/dist_train.sh CONFIG
+GPUS`` or ``tools/slurm_train.sh``.
 """
 import os.path as osp
-import sys
+import runpy
+from importlib.util import find_spec
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 from hrformer_mm.engine import build_runner, parse_cfg_for_train  # noqa: E402
+from hrformer_mm.host_warnings import quiet_host_logs  # noqa: E402
 
 
 def main(argv=None):
     cfg = parse_cfg_for_train(argv)
-    build_runner(cfg).train()
+    runner = build_runner(cfg)
+    quiet_host_logs(runner.logger)
+    runner.train()
 
 
 if __name__ == '__main__':

@@ -52,8 +52,9 @@ def read_scalars(work_dir: str):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('work_dirs', nargs='+')
-    p.add_argument('--out', default='curves.png')
+    p.add_argument('work_dirs', nargs='+',
+                   help='work dirs of tools/train.py runs, one row each')
+    p.add_argument('--out', default='curves.png', help='the figure file')
     args = p.parse_args(argv)
     fig, axes = plt.subplots(len(args.work_dirs), 2, squeeze=False,
                              figsize=(10, 3.2 * len(args.work_dirs)))

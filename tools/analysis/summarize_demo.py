@@ -1,7 +1,7 @@
 """Print the demo's headline numbers from the metrics tools/test.py wrote."""
+import argparse
 import json
 import os.path as osp
-import sys
 
 
 def _metrics(out_dir: str, run: str, optional: bool = False) -> dict:
@@ -46,15 +46,19 @@ def main(out_dir: str) -> None:
     print(f'training curves:   {out_dir}/curves.png')
 
 
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('out', nargs='?', default='work_dirs/demo',
+                   help='the demo\'s output folder')
+    p.add_argument('--family', default='hrformer',
+                   help="which demo ran: 'cls' for the classification demo, "
+                   'otherwise the default pose + segmentation one')
+    return p.parse_args(argv)
+
+
 if __name__ == '__main__':
-    args = sys.argv[1:]
-    family = 'hrformer'
-    if '--family' in args:
-        i = args.index('--family')
-        family = args[i + 1]
-        del args[i:i + 2]
-    out = args[0] if args else 'work_dirs/demo'
-    if family == 'cls':
-        cls_summary(out)
+    args = parse_args()
+    if args.family == 'cls':
+        cls_summary(args.out)
     else:
-        main(out)
+        main(args.out)

@@ -16,10 +16,12 @@ difference to PyTorch is printed (and returned by ``main``).
 import argparse
 import json
 import os.path as osp
-import sys
+import runpy
+from importlib.util import find_spec
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
+                            'host_warnings.py'))['quiet_host_warnings']()
 
 import torch  # noqa: E402
 
@@ -91,17 +93,23 @@ def max_difference(model: torch.nn.Module, path: str, shape,
 def main(argv=None) -> dict:
     from mmengine.config import DictAction
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config')
-    p.add_argument('checkpoint', help="a .pth file, or 'none'")
+    p.add_argument('config', help='a pose or segmentation config')
+    p.add_argument('checkpoint', help="a .pth file, or 'none' (random "
+                   'initialisation)')
     p.add_argument('--out', default=None,
                    help='default: the config name with .onnx')
     p.add_argument('--shape', type=int, nargs=2, default=None,
                    help="H W; default: the pose codec's input size, or "
                    '512 512 for segmentation')
-    p.add_argument('--batch', type=int, default=1)
-    p.add_argument('--no-fuse', action='store_true')
-    p.add_argument('--opset', type=int, default=17)
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--batch', type=int, default=1,
+                   help='batch of the check (also run at --batch + 1: the '
+                   'batch axis is dynamic)')
+    p.add_argument('--no-fuse', action='store_true',
+                   help='keep the BatchNorm layers (default: folded into '
+                   'their convolutions first)')
+    p.add_argument('--opset', type=int, default=17, help='ONNX opset')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='config overrides, key=value')
     args = p.parse_args(argv)
 
     model = build_model(args.config, args.checkpoint, args.cfg_options)
