@@ -21,8 +21,8 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(arch='tiny', drop_path_rate=0.0, norm_cfg=norm_cfg,
                   init_cfg=None),
-    decode_head=ocr_heads(channels, 150, norm_cfg, channels=128,
-                          ocr_channels=64, aux_channels=None,
+    decode_head=ocr_heads(channels, _base_.num_classes, norm_cfg,
+                          channels=128, ocr_channels=64, aux_channels=None,
                           aux_kernel_size=1, ohem_min_kept=None))
 train_pipeline, test_pipeline = seg_pipelines(
     (640, 160), crop_size, reduce_zero_label=True, ratio_range=(0.75, 1.5))

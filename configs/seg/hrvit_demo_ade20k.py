@@ -21,7 +21,7 @@ model = dict(
         in_index=[0, 1, 2, 3],
         channels=128,
         dropout_ratio=0.1,
-        num_classes=150,
+        num_classes=_base_.num_classes,
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
