@@ -2,9 +2,16 @@
 tools/test.py on the built-in COCO-instance data, on the default install
 (mmcv-lite: the RoI and NMS ops run on torchvision's kernels).  The configs
 are the COCO ones with the widths, image size and budget cut down, so the
-RoI heads, losses and mmdet's CocoMetric all run."""
+RoI heads, losses and mmdet's CocoMetric all run; the AP tools/test.py
+reports is pycocotools' on the predictions it dumps for every validation
+image."""
+import contextlib
+import io
 import json
 import os
+import pickle
+
+import numpy as np
 
 import pytest
 
@@ -47,7 +54,7 @@ def det_config(tmp_path, base: str, kind: str, data_root: str) -> str:
         f.write(f"""
 _base_ = ['{ROOT}/configs/det/{base}']
 data_root = '{data_root}/'
-metainfo = dict(classes=('person', 'car', 'sports ball'))
+metainfo = dict(classes={CLASSES!r})
 model = dict(
     backbone=dict(
         arch=dict(_delete_=True, channels=(8, 16, 32, 64),
@@ -89,6 +96,44 @@ randomness = dict(seed=0)
     return path
 
 
+CLASSES = ('person', 'car', 'sports ball')
+
+
+def coco_ap(ann_file, preds, iou_type):
+    """pycocotools' AP of dumped predictions (what mmdet's CocoMetric
+    reports as ``coco/<iou_type>_mAP``, to 3 decimals)."""
+    from pycocotools import mask as mask_util
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO(ann_file)
+        cat_ids = {c['name']: c['id'] for c in gt.dataset['categories']}
+        dets = []
+        for p in preds:
+            inst = p['pred_instances']
+            scores = inst.get('mask_scores', inst['scores']) \
+                if iou_type == 'segm' else inst['scores']
+            for k, label in enumerate(inst['labels'].tolist()):
+                det = dict(image_id=p['img_id'], score=float(scores[k]),
+                           category_id=cat_ids[CLASSES[label]])
+                if iou_type == 'bbox':
+                    x1, y1, x2, y2 = inst['bboxes'][k].tolist()
+                    det['bbox'] = [x1, y1, x2 - x1, y2 - y1]
+                else:
+                    rle = mask_util.encode(np.asfortranarray(
+                        np.asarray(inst['masks'][k], dtype=np.uint8)))
+                    rle['counts'] = rle['counts'].decode()
+                    det['segmentation'] = rle
+                dets.append(det)
+        assert dets, 'no detections to score'
+        ev = COCOeval(gt, gt.loadRes(dets), iou_type)
+        ev.params.maxDets = [100, 300, 1000]  # CocoMetric's proposal_nums
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev.stats[0]
+
+
 CASES = [('hrnetv2p_w32_faster_rcnn_coco.py', 'faster', ['bbox']),
          ('hrnetv2p_w18_mask_rcnn_coco.py', 'mask', ['bbox', 'segm'])]
 
@@ -110,11 +155,20 @@ def test_detector_trains_and_tools_test_reports_coco_ap(
     for r in train:
         for name in losses:
             assert 0.0 <= r[name] < 1e3, (name, r[name])
+    ann_file = os.path.join(det_root, 'annotations', 'instances_val2017.json')
+    with open(ann_file) as f:
+        val_images = json.load(f)['images']
     for name, out in (('trained', str(ckpt)), ('untrained', 'none')):
         test_dir = tmp_path / name
         proc = run([PYTHON, 'tools/test.py', cfg, out, '--work-dir',
-                    str(test_dir)])
+                    str(test_dir), '--out', str(test_dir / 'preds.pkl')])
         result = json.loads((test_dir / 'metrics.json').read_text())
+        with open(test_dir / 'preds.pkl', 'rb') as f:
+            preds = pickle.load(f)
+        # the AP of every validation image's detections, as reported
+        assert sorted(p['img_id'] for p in preds) == sorted(
+            i['id'] for i in val_images)
         for m in metrics:
-            assert 0.0 <= result[f'coco/{m}_mAP'] <= 1.0, (name, m)
+            assert result[f'coco/{m}_mAP'] == pytest.approx(
+                coco_ap(ann_file, preds, m), abs=5e-4), (name, m)
         assert f'Evaluate annotation type *{metrics[-1]}*' in proc.stdout
