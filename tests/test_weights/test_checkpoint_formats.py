@@ -253,7 +253,9 @@ def test_imagenet_checkpoint_initialises_the_backbone_as_converted(
     src, dst = _offline(tmp_path, to_format(ours))
     direct = build(config, init_cfg=dict(type='Pretrained',
                                          checkpoint=str(src)))
-    # the classifier is dropped with a reason, not left "unexpected"
+    # the classifier is dropped with a reason, not left "unexpected" (in
+    # the log that does see the load)
+    assert any(f'from path: {src}' in m for m in reported), reported
     assert not [m for m in reported if 'unexpected key' in m]
     converted = build(config, init_cfg=dict(type='Pretrained',
                                             checkpoint=str(dst)))
