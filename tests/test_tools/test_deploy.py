@@ -115,11 +115,10 @@ def test_torch_compile_of_whole_pose_and_seg_models(tmp_path, task):
     """The full models (backbone, neck, heads; the tensor forward that
     mmpose / mmseg run inside predict and loss), deployed, compile and
     give the eager outputs."""
-    from e2e_utils import load_tool, pose_config, seg_config
+    from e2e_utils import pose_config, seg_config
+    from hrformer_mm.deploy import build_model
     make = pose_config if task == 'pose' else seg_config
-    tool = load_tool('deploy/export_onnx.py')
-    model = tool.build_model(make(tmp_path, str(tmp_path / 'no_data')),
-                             'none')
+    model = build_model(make(tmp_path, str(tmp_path / 'no_data')), 'none')
     model.backbone.switch_to_deploy()
     x = torch.randn(2, 3, 64, 56)
     compiled = torch.compile(model._forward, backend='aot_eager')

@@ -1,6 +1,8 @@
-"""tools/deploy/export_onnx.py: a pose and a segmentation model exported
+"""tools/deploy/export_onnx.py (over hrformer_mm.deploy): a pose and a segmentation model exported
 to ONNX compute, under onnxruntime, what PyTorch computes, at any batch."""
 import pytest
+
+from hrformer_mm.deploy import export
 
 from e2e_utils import load_tool, pose_config, seg_config
 
@@ -32,7 +34,7 @@ def test_exported_model_matches_pytorch_at_two_batch_sizes(tool, tmp_path,
     assert _batch_is_dynamic(out)
 
 
-def test_export_keeps_the_wrapped_model_in_eval_mode(tool, tmp_path):
+def test_export_keeps_the_wrapped_model_in_eval_mode(tmp_path):
     """The pose export once differed by O(1) from PyTorch: torch.onnx.export
     restores the exported wrapper's mode recursively, and a wrapper built in
     training mode switched the model to batch-statistics BatchNorm before
@@ -41,11 +43,11 @@ def test_export_keeps_the_wrapped_model_in_eval_mode(tool, tmp_path):
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3),
                                 torch.nn.BatchNorm2d(4)).eval()
     model._forward = model.forward
-    tool.export(model, str(tmp_path / 'm.onnx'), (8, 8), 1, 17)
+    export(model, str(tmp_path / 'm.onnx'), (8, 8), 1, 17)
     assert not model.training and not model[1].training
 
 
-def test_backbone_exported_alone_matches_pytorch(tool, tmp_path):
+def test_backbone_exported_alone_matches_pytorch(tmp_path):
     """The backbone itself, padded windows included, exports correctly."""
     import torch
     from hrformer_mm.models.backbones import HRFormer
