@@ -37,7 +37,8 @@ def _pair(host, arch, multiscale):
     ref = backbones.HRNet(hrnet_extra(arch, multiscale), **kwargs)
     _randomise(ref)
     ours = HRNet(arch, out_indices=(0, 1, 2, 3) if multiscale else (0, ),
-                 upsample_mode='bilinear' if host == 'mmseg' else 'nearest')
+                 upsample_cfg=dict(
+                     mode='bilinear' if host == 'mmseg' else 'nearest'))
     # their checkpoints load unchanged: every key, nothing left over
     ours.load_state_dict(ref.state_dict(), strict=True)
     ref.eval()
@@ -83,7 +84,7 @@ def test_state_dict_uses_host_key_names():
 @pytest.mark.parametrize('mode', ['nearest', 'bilinear'])
 @pytest.mark.parametrize('size', [(97, 61), (250, 190)])
 def test_sizes_not_divisible_by_32_work(mode, size):
-    m = HRNet(TINY_ARCH, upsample_mode=mode).eval()
+    m = HRNet(TINY_ARCH, upsample_cfg=dict(mode=mode)).eval()
     with torch.no_grad():
         out = m(torch.randn(1, 3, *size))
     h, w = size
@@ -167,12 +168,41 @@ def test_wrong_channel_count_is_named():
     (dict(arch='w99'), KeyError, 'unknown HRNet arch "w99"'),
     (dict(arch=dict(channels=(8, 16, 32, 64))), KeyError, 'num_modules'),
     (dict(arch=TINY_ARCH, out_indices=(4, )), ValueError, 'out_indices'),
-    (dict(arch=TINY_ARCH, upsample_mode='bicubic'), ValueError,
-     'upsample_mode'),
+    (dict(arch=TINY_ARCH, upsample_cfg=dict(mode='bicubic')), ValueError,
+     r"upsample_cfg\['mode'\]"),
+    (dict(arch=TINY_ARCH, upsample_cfg=dict(scale=2)), KeyError,
+     'upsample_cfg'),
+    (dict(arch=TINY_ARCH, upsample_cfg=dict(mode='bilinear'),
+          upsample_mode='bilinear'), ValueError, 'give only upsample_cfg'),
 ])
 def test_bad_options_are_rejected(kwargs, error, match):
     with pytest.raises(error, match=match):
         HRNet(**kwargs)
+
+
+def test_deprecated_upsample_options_warn_and_build_the_same_model():
+    with pytest.warns(FutureWarning, match=r"upsample_cfg=dict\(mode="
+                      r"'bilinear', by_factor=True\)"):
+        old = HRNet(TINY_ARCH, upsample_mode='bilinear',
+                    upsample_by_factor=True).eval()
+    new = HRNet(TINY_ARCH, upsample_cfg=dict(mode='bilinear',
+                                             by_factor=True)).eval()
+    assert old.upsample_cfg == new.upsample_cfg == dict(
+        mode='bilinear', by_factor=True, align_corners=False)
+    fusion = old.stage2[0].fuse_layers
+    assert (fusion.upsample_mode, fusion.upsample_by_factor) == \
+        ('bilinear', True)
+    new.load_state_dict(old.state_dict(), strict=True)
+    x = torch.randn(1, 3, 97, 61)
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(old(x), new(x)))
+
+
+def test_fuse_is_a_deprecated_name_of_switch_to_deploy():
+    m = HRNet(TINY_ARCH)
+    with pytest.warns(FutureWarning, match=r'switch_to_deploy\(\)'):
+        assert m.fuse() is m
+    assert m.deploy
 
 
 def test_scoped_name_builds_from_every_host():
@@ -209,7 +239,7 @@ def test_converter_renames_mmpose_0x_keypoint_head():
     new, report = convert_checkpoint(state)
     assert 'head.final_layer.weight' in new and report.renamed == 1
     assert report.kept == {'backbone': len(state) - 1, 'head': 1}
-    assert "upsample_mode='nearest'" in report.summary()
+    assert "upsample_cfg=dict(mode='nearest')" in report.summary()
 
 
 def test_converter_still_tells_hrformer_checkpoints_apart():

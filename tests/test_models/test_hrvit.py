@@ -151,13 +151,18 @@ def test_with_pad_mask_padded_positions_do_not_change_real_outputs(size):
     torch.manual_seed(0)
     attn = CrossShapedStripeAttention(16, head_dim=4, stripe_width=3).eval()
     nn.init.ones_(attn.norm.weight)
+    garbage_attn = CrossShapedStripeAttention(16, head_dim=4, stripe_width=3,
+                                              pad_value=50.).eval()
+    garbage_attn.load_state_dict(attn.state_dict())
+    unmasked_attn = CrossShapedStripeAttention(
+        16, head_dim=4, stripe_width=3, with_pad_mask=False,
+        pad_value=50.).eval()
+    unmasked_attn.load_state_dict(attn.state_dict())
     x = torch.randn(2, *size, 16)
     with torch.no_grad():
         zeros = attn(x)
-        attn.pad_value = 50.
-        garbage = attn(x)
-        attn.with_pad_mask = False
-        unmasked = attn(x)
+        garbage = garbage_attn(x)
+        unmasked = unmasked_attn(x)
     assert torch.allclose(zeros, garbage, atol=1e-6)
     # the test can see padding: without the mask the same change shows
     assert (unmasked - zeros).abs().max() > 1e-2
@@ -220,7 +225,8 @@ def test_fusion_downsamples_directly_and_builds_the_new_branch():
 
 def test_fusion_upsamples_to_the_target_size():
     fusion = MultiResolutionFusion([8, 16], downsample='direct',
-                                   upsample_mode='nearest', act='GELU',
+                                   upsample_cfg=dict(mode='nearest'),
+                                   act_cfg=dict(type='GELU'),
                                    pointwise_bias=True)
     out = fusion([torch.randn(1, 8, 9, 7), torch.randn(1, 16, 5, 4)])
     assert [tuple(o.shape) for o in out] == [(1, 8, 9, 7), (1, 16, 5, 4)]

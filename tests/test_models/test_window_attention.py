@@ -97,3 +97,25 @@ def test_relative_position_bias_changes_the_output():
         m.attn.relative_position_bias_table.normal_(std=1.0)
         after = m(x)
     assert (before - after).abs().max() > 1e-3
+
+
+def test_padding_mask_cache_keeps_only_the_sizes_used_last():
+    """Evaluating at many image sizes must not keep a mask per size."""
+    m = LocalWindowAttention(8, 2, 7, with_pad_mask=True).eval()
+    limit = LocalWindowAttention.MASK_CACHE_SIZE
+    sizes = [(8 + i, 9) for i in range(limit + 3)]
+    with torch.no_grad():
+        m(torch.randn(1, *sizes[0], 8))
+        first = m._mask_cache[(*sizes[0], torch.device('cpu'),
+                               torch.float32)]
+        for i, size in enumerate(sizes[1:]):
+            m(torch.randn(1, *size, 8))
+            if i < limit - 2:  # sizes[0] used again: the latest
+                m(torch.randn(1, *sizes[0], 8))
+    assert len(m._mask_cache) == limit
+    keys = [key[:2] for key in m._mask_cache]
+    assert sizes[0] in keys and sizes[1] not in keys
+    assert keys[-1] == sizes[-1]
+    # a kept size reuses its mask
+    again = m.padding_mask(*sizes[0], torch.device('cpu'), torch.float32)
+    assert again is first

@@ -12,6 +12,7 @@ of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks) and how
 the fusion resamples.  Attribute names (``conv1``, ``bn1``, ``layer1``,
 ``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
 """
+import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -30,7 +31,7 @@ from .weights import (ConversionReport, backbone_load_pre_hook,
                       install_registration_hook)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
-           'compile_repeated_blocks']
+           'compile_repeated_blocks', 'warn_renamed']
 
 STEM_CHANNELS = 64
 
@@ -66,6 +67,14 @@ def _raise_recompile_limit(limit: int) -> None:
 
 
 install_registration_hook()
+
+
+def warn_renamed(old: str, new: str, depth: int = 1) -> None:
+    """Warn (``FutureWarning``, which end users see) that ``old`` is the
+    deprecated spelling of ``new``, pointing ``depth`` frames above the
+    caller (1: the caller's caller)."""
+    warnings.warn(f'{old} is deprecated and will be removed; use {new}',
+                  FutureWarning, stacklevel=2 + depth)
 
 
 class MultiResolutionBackbone(BaseModule):
@@ -233,7 +242,10 @@ class MultiResolutionBackbone(BaseModule):
         self.deploy = True
         return self
 
-    fuse = switch_to_deploy
+    def fuse(self) -> 'MultiResolutionBackbone':
+        """Deprecated name of :meth:`switch_to_deploy`."""
+        warn_renamed(f'{type(self).__name__}.fuse()', 'switch_to_deploy()')
+        return self.switch_to_deploy()
 
     def train(self, mode: bool = True) -> 'MultiResolutionBackbone':
         if mode and getattr(self, 'deploy', False):
@@ -294,18 +306,19 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
 
     def _build_stages(self, channels: Sequence[int],
                       num_modules: Sequence[int], pre_channels: List[int],
-                      make_branches: Callable[[int, List[int]],
+                      make_branches: Callable[[int, int, List[int]],
                                               List[nn.Module]],
-                      conv_cfg: dict, norm_cfg: dict,
-                      **fusion_kwargs) -> None:
+                      conv_cfg: dict, norm_cfg: dict, downsample: str,
+                      upsample_cfg: dict) -> None:
         """Adds ``transition{1,2,3}`` and ``stage{2,3,4}``.
 
         Stage ``s`` runs ``num_modules[s - 2]`` modules over the first ``s``
-        of ``channels``; each module is the branches
-        ``make_branches(s, stage_channels)`` returns, then a
-        ``MultiResolutionFusion(**fusion_kwargs)``.  The very last fusion
-        stops at the highest stream returned, so ``out_indices=(0,)`` is
-        mmpose's ``multiscale_output=False``.
+        of ``channels``; module ``m`` (0-based within its stage) is the
+        branches ``make_branches(s, m, stage_channels)`` returns, then a
+        :class:`MultiResolutionFusion` with ``downsample`` and
+        ``upsample_cfg``.  The very last fusion stops at the highest stream
+        returned, so ``out_indices=(0,)`` is mmpose's
+        ``multiscale_output=False``.
         """
         for stage, n in zip((2, 3, 4), num_modules):
             stage_channels = list(channels[:stage])
@@ -313,13 +326,15 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
                             make_transition(pre_channels, stage_channels,
                                             conv_cfg, norm_cfg))
             modules = []
-            for m in range(n):
-                branches = make_branches(stage, stage_channels)
-                last = stage == 4 and m == n - 1
+            for module in range(n):
+                branches = make_branches(stage, module, stage_channels)
+                last = stage == 4 and module == n - 1
+                out_channels = stage_channels[:max(self.out_indices) + 1] \
+                    if last else stage_channels
                 fuse = MultiResolutionFusion(
-                    stage_channels,
-                    max(self.out_indices) + 1 if last else stage,
-                    conv_cfg=conv_cfg, norm_cfg=norm_cfg, **fusion_kwargs)
+                    stage_channels, out_channels, downsample=downsample,
+                    upsample_cfg=upsample_cfg, conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg)
                 modules.append(HighResolutionModule(branches, fuse))
             self.add_module(f'stage{stage}', nn.Sequential(*modules))
             pre_channels = stage_channels

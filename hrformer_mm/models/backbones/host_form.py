@@ -203,11 +203,10 @@ def translate_extra(family: str, extra: dict,
                     multiscale_output: Optional[bool] = None) -> Dict:
     """Our constructor options for a host's ``extra`` dict.
 
-    Returns ``arch`` and ``out_indices`` and, for ``family='HRNet'``,
-    ``upsample_mode``, ``upsample_by_factor``, ``norm_eval`` (the host's
-    default) and ``host``; for ``'HRFormer'`` (mmpose's form whatever the
-    scope: only mmpose has an HRFormer) ``drop_path_rate``, ``with_rpe``,
-    ``with_pad_mask`` and ``upsample_cfg``.  ``multiscale_output`` is
+    Returns ``arch``, ``out_indices`` and ``upsample_cfg`` and, for
+    ``family='HRNet'``, ``norm_eval`` (the host's default) and ``host``; for
+    ``'HRFormer'`` (mmpose's form whatever the scope: only mmpose has an
+    HRFormer) ``drop_path_rate``, ``with_rpe`` and ``with_pad_mask``.  ``multiscale_output`` is
     mmseg's and mmdet's HRNet argument (None: not given).
     """
     if not isinstance(extra, dict):
@@ -278,7 +277,8 @@ def translate_extra(family: str, extra: dict,
             # mmseg resizes after the fixed-factor upsampling, so it also
             # runs (and we match it) where the sizes are no multiple of 32.
             by_factor = host == 'mmseg'
-        out.update(upsample_mode=mode, upsample_by_factor=by_factor,
+        out.update(upsample_cfg=dict(mode=mode, by_factor=by_factor,
+                                     align_corners=False),
                    norm_eval=defaults['norm_eval'], host=host)
     out['out_indices'] = (0, 1, 2, 3) if multiscale else (0, )
     return out

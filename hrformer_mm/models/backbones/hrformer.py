@@ -35,7 +35,8 @@ from mmengine.model.weight_init import trunc_normal_
 
 from hrformer_mm.registry import MODELS
 from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
-                      WindowMultiHeadAttention)
+                      WindowMultiHeadAttention, complete_upsample_cfg,
+                      drop_path_rates)
 from .base import HRNetLayoutBackbone
 from .hrformer_weights import hrformer_checkpoint_filter
 from .host_form import (check_arch_is_ours, is_pretrained_init,
@@ -228,61 +229,64 @@ class HRFormer(HRNetLayoutBackbone):
         super().__init__(in_channels, out_indices, frozen_stages, norm_eval,
                          init_cfg)
         self.zero_init_residual = zero_init_residual
-        unknown = set(upsample_cfg) - set(self.POSE_RELEASE_UPSAMPLE)
-        if unknown:
-            raise KeyError(f'upsample_cfg: unknown keys {sorted(unknown)}; '
-                           f'known: {sorted(self.POSE_RELEASE_UPSAMPLE)}')
-        upsample = {**self.POSE_RELEASE_UPSAMPLE, **upsample_cfg}
-        self.arch = self._resolve_arch(arch, window_size)
-        a = self.arch
+        upsample_cfg = complete_upsample_cfg(upsample_cfg,
+                                             self.POSE_RELEASE_UPSAMPLE)
+        #: the fusion's upsampling, complete
+        self.upsample_cfg = upsample_cfg
+        self.arch = arch = self._resolve_arch(arch, window_size)
         # Stage 1: bottlenecks (2, where HRNet uses 4).
         pre_channels = self._build_stem_and_stage1(
-            a['stage1_channels'], a['stage1_blocks'], conv_cfg, norm_cfg)
+            arch['stage1_channels'], arch['stage1_blocks'], conv_cfg,
+            norm_cfg)
 
-        depths = [n * a['num_blocks'] for n in a['num_modules']]
-        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
-        nb = a['num_blocks']
-        # drop-path rates of each module's blocks, in build order
-        module_rates = iter(dpr[i:i + nb] for i in range(0, len(dpr), nb))
+        # drop-path rates rise over the blocks of stages 2-4 in order:
+        # module_rates[stage - 2][module] are one module's block rates
+        num_blocks = arch['num_blocks']
+        stage_rates = drop_path_rates(
+            drop_path_rate, [n * num_blocks for n in arch['num_modules']])
+        module_rates = [[rates[m:m + num_blocks]
+                         for m in range(0, len(rates), num_blocks)]
+                        for rates in stage_rates]
 
-        def transformer_blocks(stage: int,
+        def transformer_blocks(stage: int, module: int,
                                channels: List[int]) -> List[nn.Module]:
-            rates = next(module_rates)
             return [
                 HRFormerBranch(*[
                     HRFormerBlock(
-                        channels[b], a['num_heads'][b], a['window_size'][b],
-                        a['mlp_ratio'][b], rate, with_rpe=with_rpe,
-                        with_pad_mask=with_pad_mask, norm_cfg=norm_cfg,
+                        channels[b], arch['num_heads'][b],
+                        arch['window_size'][b], arch['mlp_ratio'][b], rate,
+                        with_rpe=with_rpe, with_pad_mask=with_pad_mask,
+                        norm_cfg=norm_cfg,
                         transformer_norm_cfg=transformer_norm_cfg,
-                        with_cp=with_cp) for rate in rates
+                        with_cp=with_cp)
+                    for rate in module_rates[stage - 2][module]
                 ]) for b in range(stage)
             ]
 
-        self._build_stages(a['channels'], a['num_modules'], pre_channels,
-                           transformer_blocks, conv_cfg, norm_cfg,
-                           depthwise=True, upsample_mode=upsample['mode'],
-                           upsample_by_factor=upsample['by_factor'],
-                           align_corners=upsample['align_corners'])
+        self._build_stages(arch['channels'], arch['num_modules'],
+                           pre_channels, transformer_blocks, conv_cfg,
+                           norm_cfg, downsample='stepwise_separable',
+                           upsample_cfg=upsample_cfg)
         self._freeze_stages()
         self._apply_compile_cfg(compile_cfg)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict],
                       window_size: int = None) -> dict:
-        a = cls._arch_from_zoo(arch, ('channels', 'num_heads', 'num_modules'))
+        arch = cls._arch_from_zoo(arch,
+                                  ('channels', 'num_heads', 'num_modules'))
         if window_size is not None:
-            a['window_size'] = window_size
+            arch['window_size'] = window_size
         for key in ('window_size', 'mlp_ratio'):
-            if not isinstance(a[key], (list, tuple)):
-                a[key] = (a[key], ) * 4
+            if not isinstance(arch[key], (list, tuple)):
+                arch[key] = (arch[key], ) * 4
         for key in ('channels', 'num_heads', 'window_size', 'mlp_ratio'):
-            if len(a[key]) != 4:
+            if len(arch[key]) != 4:
                 raise ValueError(f'arch["{key}"] needs 4 values (one per '
-                                 f'stream), got {a[key]}')
-        if len(a['num_modules']) != 3:
+                                 f'stream), got {arch[key]}')
+        if len(arch['num_modules']) != 3:
             raise ValueError('arch["num_modules"] needs 3 values (stages 2-4)')
-        return a
+        return arch
 
     def init_weights(self) -> None:
         if self.init_cfg is not None:

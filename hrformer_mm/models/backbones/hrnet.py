@@ -11,10 +11,10 @@ stride-2 convs down, 1x1 conv and upsampling up).  How the streams are read
 out (V1 / V2 / V2p) is the job of :class:`~hrformer_mm.models.necks.
 HRNetV2Neck`, not of the backbone.
 
-Same computation as mmpose's and mmdet's ``HRNet`` (``upsample_mode=
-'nearest'``, the default, as in the pose and classification releases) and
-mmseg's ``HRNet`` (``upsample_mode='bilinear'``, with
-``upsample_by_factor=True`` also where the input is no multiple of 32);
+Same computation as mmpose's and mmdet's ``HRNet`` (``upsample_cfg=
+dict(mode='nearest')``, the default, as in the pose and classification
+releases) and mmseg's ``HRNet`` (``upsample_cfg=dict(mode='bilinear')``,
+with ``by_factor=True`` also where the input is no multiple of 32);
 their configs' ``extra=`` form builds it too.  State-dict keys are
 theirs, so their checkpoints load unchanged (the hosts' up paths end in a
 parameter-free ``Upsample`` at index 2, which we replace by resizing to the
@@ -30,7 +30,8 @@ import torch.nn as nn
 
 from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, Bottleneck, make_res_layer
-from .base import HRNetLayoutBackbone
+from ..layers import complete_upsample_cfg
+from .base import HRNetLayoutBackbone, warn_renamed
 from .hrnet_weights import hrnet_checkpoint_filter
 from .host_form import (changed_options, check_arch_is_ours,
                         is_pretrained_init, options_from_extra,
@@ -51,13 +52,15 @@ class HRNet(HRNetLayoutBackbone):
             one number, or one per stage), ``stage1_blocks``,
             ``stage1_channels``.
         in_channels: input image channels.
-        upsample_mode: how the fusion upsamples lower streams:
-            ``'nearest'`` (HRNet pose / classification, mmpose, mmdet) or
-            ``'bilinear'`` (HRNet segmentation, mmseg; align_corners=False).
-        upsample_by_factor: upsample by the fixed factor 2**k first, then
-            resize to the target stream's size where the two differ
-            (mmseg's fusion, which differs from a direct resize only at
-            sizes that are not multiples of 32).
+        upsample_cfg: how the fusion upsamples lower streams (keys as
+            HRFormer's; missing ones from :attr:`DEFAULT_UPSAMPLE`):
+            ``mode`` ``'nearest'`` (HRNet pose / classification, mmpose,
+            mmdet; the default) or ``'bilinear'`` (HRNet segmentation,
+            mmseg); ``by_factor``: upsample by the fixed factor 2**k
+            first, then resize to the target stream's size where the two
+            differ (mmseg's fusion, which differs from a direct resize only
+            at sizes that are not multiples of 32); ``align_corners`` of
+            the bilinear interpolation (False in every host).
         out_indices: streams to return (0 = 1/4 resolution).  With ``(0,)``
             the last module only fuses into stream 0 (mmpose's
             ``multiscale_output=False``).
@@ -75,6 +78,9 @@ class HRNet(HRNetLayoutBackbone):
         pretrained: deprecated (the hosts' older form): a checkpoint path,
             short for ``init_cfg=dict(type='Pretrained', checkpoint=...)``;
             mmseg's segmentors pass their own ``pretrained`` here.
+        upsample_mode, upsample_by_factor: deprecated spellings of
+            ``upsample_cfg['mode']`` and ``upsample_cfg['by_factor']``
+            (a ``FutureWarning`` says so).
 
     The hosts' form, so that mmpose's, mmseg's and mmdet's HRNet configs
     switch to this class by their ``type`` alone (see docs/hrnet.md):
@@ -82,8 +88,8 @@ class HRNet(HRNetLayoutBackbone):
     Args:
         extra: the hosts' ``dict(stage1=..., stage2=..., stage3=...,
             stage4=...)`` (mmpose: also ``upsample``), in place of ``arch``,
-            ``upsample_mode``, ``upsample_by_factor`` and ``out_indices``,
-            which must then stay unset.  Which host's HRNet it reproduces
+            ``upsample_cfg`` and ``out_indices``, which must then stay
+            unset.  Which host's HRNet it reproduces
             is read from mmengine's default scope (the config's
             ``default_scope``): ``'mmseg'`` fuses bilinearly (by the factor,
             then a resize); ``'mmpose'`` and ``'mmdet'`` by nearest
@@ -106,6 +112,11 @@ class HRNet(HRNetLayoutBackbone):
     }
     arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
 
+    #: Fusion upsampling of mmpose's and mmdet's HRNet (and the pose and
+    #: classification releases).
+    DEFAULT_UPSAMPLE = dict(mode='nearest', by_factor=False,
+                            align_corners=False)
+
     compile_units = (BasicBlock, Bottleneck)
     #: reads other releases' checkpoints at load time (hrnet_weights.py)
     checkpoint_filter = staticmethod(hrnet_checkpoint_filter)
@@ -113,8 +124,7 @@ class HRNet(HRNetLayoutBackbone):
     def __init__(self,
                  arch: Union[str, dict, None] = None,
                  in_channels: int = 3,
-                 upsample_mode: str = 'nearest',
-                 upsample_by_factor: bool = False,
+                 upsample_cfg: dict = DEFAULT_UPSAMPLE,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
                  norm_eval: Optional[bool] = None,
@@ -130,7 +140,9 @@ class HRNet(HRNetLayoutBackbone):
                  zero_init_residual: bool = False,
                  pretrained: Optional[str] = None,
                  extra: Optional[dict] = None,
-                 multiscale_output: Optional[bool] = None):
+                 multiscale_output: Optional[bool] = None,
+                 upsample_mode: Optional[str] = None,
+                 upsample_by_factor: Optional[bool] = None):
         init_cfg = pretrained_init_cfg(
             'HRNet', pretrained, init_cfg,
             not changed_options(HRNet, init_cfg=init_cfg))
@@ -139,12 +151,11 @@ class HRNet(HRNetLayoutBackbone):
         if extra is not None:
             host_form = options_from_extra(
                 HRNet, arch, extra, multiscale_output,
-                dict(upsample_mode=upsample_mode,
+                dict(upsample_cfg=upsample_cfg, upsample_mode=upsample_mode,
                      upsample_by_factor=upsample_by_factor,
                      out_indices=out_indices))
             arch, out_indices = host_form['arch'], host_form['out_indices']
-            upsample_mode = host_form['upsample_mode']
-            upsample_by_factor = host_form['upsample_by_factor']
+            upsample_cfg = host_form['upsample_cfg']
             host = host_form['host']
             if norm_eval is None:
                 norm_eval = host_form['norm_eval']
@@ -158,25 +169,29 @@ class HRNet(HRNetLayoutBackbone):
         #: the host whose HRNet ``extra`` reproduces (None: our own form)
         self.host = host
         self.zero_init_residual = zero_init_residual
-        if upsample_mode not in ('nearest', 'bilinear'):
-            raise ValueError(f"upsample_mode must be 'nearest' or "
-                             f"'bilinear', got {upsample_mode!r}")
-        self.arch = a = self._resolve_arch(arch)
+        upsample_cfg = complete_upsample_cfg(
+            self._renamed_upsample_options(upsample_cfg, upsample_mode,
+                                           upsample_by_factor),
+            self.DEFAULT_UPSAMPLE)
+        #: the fusion's upsampling, complete
+        self.upsample_cfg = upsample_cfg
+        self.arch = arch = self._resolve_arch(arch)
         pre_channels = self._build_stem_and_stage1(
-            a['stage1_channels'], a['stage1_blocks'], conv_cfg, norm_cfg,
-            with_cp)
+            arch['stage1_channels'], arch['stage1_blocks'], conv_cfg,
+            norm_cfg, with_cp)
 
-        def basic_blocks(stage: int, channels: List[int]) -> List[nn.Module]:
+        def basic_blocks(stage: int, module: int,
+                         channels: List[int]) -> List[nn.Module]:
             return [
-                make_res_layer(BasicBlock, c, c, a['num_blocks'][stage - 2],
+                make_res_layer(BasicBlock, c, c,
+                               arch['num_blocks'][stage - 2],
                                conv_cfg=conv_cfg, norm_cfg=norm_cfg,
                                with_cp=with_cp) for c in channels
             ]
 
-        self._build_stages(a['channels'], a['num_modules'], pre_channels,
-                           basic_blocks, conv_cfg, norm_cfg, depthwise=False,
-                           upsample_mode=upsample_mode,
-                           upsample_by_factor=upsample_by_factor)
+        self._build_stages(arch['channels'], arch['num_modules'],
+                           pre_channels, basic_blocks, conv_cfg, norm_cfg,
+                           downsample='stepwise', upsample_cfg=upsample_cfg)
         self._freeze_stages()
         self._apply_compile_cfg(compile_cfg)
 
@@ -187,15 +202,35 @@ class HRNet(HRNetLayoutBackbone):
             zero_init_residual_norms(self)
 
     @classmethod
+    def _renamed_upsample_options(cls, upsample_cfg: dict,
+                                  upsample_mode: Optional[str],
+                                  upsample_by_factor: Optional[bool]) -> dict:
+        """``upsample_cfg`` with the deprecated ``upsample_mode`` /
+        ``upsample_by_factor`` folded in (warning with the new spelling)."""
+        renamed = {key: value for key, value in (
+            ('mode', upsample_mode), ('by_factor', upsample_by_factor))
+            if value is not None}
+        if not renamed:
+            return upsample_cfg
+        old = ', '.join(f'upsample_{k}={v!r}' for k, v in renamed.items())
+        new = ', '.join(f'{k}={v!r}' for k, v in renamed.items())
+        if changed_options(cls, upsample_cfg=upsample_cfg):
+            raise ValueError(f'HRNet: {old} and upsample_cfg={upsample_cfg!r}'
+                             f' both say how to upsample; give only '
+                             f'upsample_cfg')
+        warn_renamed(f'HRNet({old})', f'upsample_cfg=dict({new})', depth=2)
+        return {**upsample_cfg, **renamed}
+
+    @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
-        a = cls._arch_from_zoo(arch, ('channels', 'num_modules'))
-        if not isinstance(a['num_blocks'], (list, tuple)):
-            a['num_blocks'] = (a['num_blocks'], ) * 3
-        if len(a['channels']) != 4:
+        arch = cls._arch_from_zoo(arch, ('channels', 'num_modules'))
+        if not isinstance(arch['num_blocks'], (list, tuple)):
+            arch['num_blocks'] = (arch['num_blocks'], ) * 3
+        if len(arch['channels']) != 4:
             raise ValueError(f'arch["channels"] needs 4 values (one per '
-                             f'stream), got {a["channels"]}')
+                             f'stream), got {arch["channels"]}')
         for key in ('num_modules', 'num_blocks'):
-            if len(a[key]) != 3:
+            if len(arch[key]) != 3:
                 raise ValueError(f'arch["{key}"] needs 3 values (stages '
-                                 f'2-4), got {a[key]}')
-        return a
+                                 f'2-4), got {arch[key]}')
+        return arch

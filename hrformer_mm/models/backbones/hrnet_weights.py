@@ -60,14 +60,16 @@ def hrnet_checkpoint_filter(state: StateDict,
             report.renamed += 1
         out[new] = value
     count_kept(out, report)
-    mode = getattr(backbone, 'upsample_mode', None)
     if any(k.startswith('decode_head.') for k in out):
         report.notes.append("mmseg model: build hrformer_mm.HRNet with "
-                            "upsample_mode='bilinear'")
+                            "upsample_cfg=dict(mode='bilinear', "
+                            "by_factor=True)")
     elif any(k.startswith('head.') for k in out):
         report.notes.append("mmpose model: build hrformer_mm.HRNet with "
-                            "upsample_mode='nearest' (the default)")
-    elif mode is None:
-        report.notes.append("backbone weights: upsample_mode='bilinear' "
-                            "reproduces mmseg's HRNet, 'nearest' mmpose's")
+                            "upsample_cfg=dict(mode='nearest') (the "
+                            "default)")
+    else:
+        report.notes.append("backbone weights: upsample_cfg=dict(mode="
+                            "'bilinear', by_factor=True) reproduces mmseg's "
+                            "HRNet, dict(mode='nearest') mmpose's")
     return out, report

@@ -51,9 +51,9 @@ from .base import MultiResolutionBackbone
 from .hrvit_weights import hrvit_checkpoint_filter
 from ..layers import (ConvStem, CrossShapedStripeAttention, DropPath,
                       DiversityEnhancedShortcut, EfficientPatchEmbed, MixCFN,
-                      MultiResolutionFusion)
+                      MultiResolutionFusion, drop_path_rates)
 
-__all__ = ['HRViTBlock', 'HRViTBranch', 'HRViTStage', 'HRViT']
+__all__ = ['HRViTBlock', 'HRViTBranch', 'HRViTModule', 'HRViT']
 
 
 class HRViTBlock(nn.Module):
@@ -110,8 +110,10 @@ class HRViTBranch(nn.Module):
         return x.permute(0, 3, 1, 2).contiguous()
 
 
-class HRViTStage(nn.Module):
-    """A fusion (which may create a new branch) then parallel branches."""
+class HRViTModule(nn.Module):
+    """One of HRViT's modules: a fusion (which may create a new branch),
+    then parallel branches.  (:attr:`HRViT.stages` holds them, the
+    reference's state-dict name.)"""
 
     def __init__(self, fusion: MultiResolutionFusion,
                  branches: Sequence[HRViTBranch]):
@@ -186,63 +188,67 @@ class HRViT(MultiResolutionBackbone):
                  compile_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, List[dict]] = None):
         super().__init__(init_cfg=init_cfg)
-        self.arch = a = self._resolve_arch(arch)
-        num_modules = len(a['blocks'])
-        self._set_options(in_channels, out_indices, len(a['channels']),
+        self.arch = arch = self._resolve_arch(arch)
+        num_modules = len(arch['blocks'])
+        self._set_options(in_channels, out_indices, len(arch['channels']),
                           frozen_stages, num_modules, norm_eval)
         out_indices = self.out_indices
 
-        self.stem = ConvStem(in_channels, a['stem_channels'], bias=True,
+        self.stem = ConvStem(in_channels, arch['stem_channels'], bias=True,
                              norm_cfg=norm_cfg)
-        depths = [max(b) for b in a['blocks']]
-        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
-        pre = [a['stem_channels']]
-        stages = []
-        for m, blocks in enumerate(a['blocks']):
-            rates = dpr[sum(depths[:m]):sum(depths[:m + 1])]
-            channels = a['channels'][:len(blocks)]
+        # block j of every branch of a module shares the module's rate j
+        module_rates = drop_path_rates(
+            drop_path_rate, [max(blocks) for blocks in arch['blocks']])
+        # widths of the streams entering each module
+        stream_channels = [arch['stem_channels']]
+        modules = []
+        for index, (blocks, rates) in enumerate(zip(arch['blocks'],
+                                                    module_rates)):
+            channels = arch['channels'][:len(blocks)]
             # the fusion keeps its inputs' widths; a new branch gets its own
-            fused = pre + list(channels[len(pre):])
-            last = m == num_modules - 1
+            fused = stream_channels + list(
+                channels[len(stream_channels):])
+            last = index == num_modules - 1
             num_branches = max(out_indices) + 1 if last else len(blocks)
             # module 1's "fusion" is identity + GELU on the stem output
             fusion = MultiResolutionFusion(
-                pre, out_channels=fused[:num_branches], downsample='direct',
-                upsample_mode='nearest', pointwise_bias=True, act='GELU',
-                norm_cfg=norm_cfg)
+                stream_channels, fused[:num_branches], downsample='direct',
+                upsample_cfg=dict(mode='nearest'), norm_cfg=norm_cfg,
+                act_cfg=dict(type='GELU'), pointwise_bias=True)
             branches = [
                 HRViTBranch(fused[i], channels[i], [
-                    HRViTBlock(channels[i], a['head_dim'],
-                               a['stripe_widths'][i], a['mlp_ratios'][i],
-                               rates[j], with_pad_mask, norm_cfg,
-                               transformer_norm_cfg, with_cp)
+                    HRViTBlock(channels[i], arch['head_dim'],
+                               arch['stripe_widths'][i],
+                               arch['mlp_ratios'][i], rates[j], with_pad_mask,
+                               norm_cfg, transformer_norm_cfg, with_cp)
                     for j in range(blocks[i])
                 ], transformer_norm_cfg) for i in range(num_branches)
             ]
-            stages.append(HRViTStage(fusion, branches))
-            pre = list(channels)
-        self.stages = nn.ModuleList(stages)
-        self.out_channels = tuple(a['channels'][i] for i in out_indices)
+            modules.append(HRViTModule(fusion, branches))
+            stream_channels = list(channels)
+        self.stages = nn.ModuleList(modules)
+        self.out_channels = tuple(arch['channels'][i] for i in out_indices)
         self._freeze_stages()
         self._apply_compile_cfg(compile_cfg)
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
-        a = cls._arch_from_zoo(arch,
-                               ('channels', 'head_dim', 'mlp_ratios', 'blocks'))
-        n = len(a['channels'])
+        arch = cls._arch_from_zoo(
+            arch, ('channels', 'head_dim', 'mlp_ratios', 'blocks'))
+        num_branches = len(arch['channels'])
         for key in ('mlp_ratios', 'stripe_widths'):
-            if len(a[key]) != n:
-                raise ValueError(f'arch["{key}"] needs {n} values (one per '
-                                 f'branch), got {a[key]}')
-        counts = [len(b) for b in a['blocks']]
-        steps = [b - p for p, b in zip([1] + counts, counts)]
-        if counts[-1] != n or any(s not in (0, 1) for s in steps) or \
-                counts[0] != 1:
+            if len(arch[key]) != num_branches:
+                raise ValueError(f'arch["{key}"] needs {num_branches} values '
+                                 f'(one per branch), got {arch[key]}')
+        counts = [len(blocks) for blocks in arch['blocks']]
+        added = [now - before for before, now in zip([1] + counts, counts)]
+        if counts[-1] != num_branches or counts[0] != 1 or \
+                any(step not in (0, 1) for step in added):
             raise ValueError(
                 f'arch["blocks"] must start with one branch and add at most '
-                f'one per module up to {n}; got branch counts {counts}')
-        return a
+                f'one per module up to {num_branches}; got branch counts '
+                f'{counts}')
+        return arch
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         self._check_input(x)

@@ -1,8 +1,10 @@
 from .conv_act import Conv2dAct, fusable_activation, fuse_conv_activations
 from .conv_ffn import ConvFFN
-from .drop_path import DropPath
-from .fusion import (HighResolutionModule, MultiResolutionFusion,
-                     apply_transition, make_transition)
+from .drop_path import DropPath, drop_path_rates
+from .fusion import (DOWNSAMPLE_MODES, UPSAMPLE_DEFAULTS,
+                     HighResolutionModule, MultiResolutionFusion,
+                     apply_transition, complete_upsample_cfg,
+                     make_transition)
 from .mix_cfn import MixCFN
 from .patch_embed import ConvStem, EfficientPatchEmbed
 from .resnet_blocks import (BasicBlock, Bottleneck, DepthwiseBottleneck,
@@ -19,9 +21,10 @@ from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
 
 __all__ = [
     'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN',
-    'DropPath',
-    'HighResolutionModule', 'MultiResolutionFusion',
-    'apply_transition', 'make_transition', 'BasicBlock', 'Bottleneck',
+    'DropPath', 'drop_path_rates',
+    'HighResolutionModule', 'MultiResolutionFusion', 'DOWNSAMPLE_MODES',
+    'UPSAMPLE_DEFAULTS', 'complete_upsample_cfg', 'apply_transition',
+    'make_transition', 'BasicBlock', 'Bottleneck',
     'DepthwiseBottleneck',
     'make_res_layer', 'LocalWindowAttention', 'WindowMultiHeadAttention',
     'centred_window_padding', 'padding_attention_mask',

@@ -12,10 +12,24 @@ it as an input; the only Python branches are ``training`` and whether the
 rate is non-zero, two cases in all.  Outputs, and the random numbers drawn,
 are mmcv's: the same formula, one ``torch.rand`` per call when active.
 """
+from itertools import accumulate
+from typing import List, Sequence
+
 import torch
 import torch.nn as nn
 
-__all__ = ['DropPath']
+__all__ = ['DropPath', 'drop_path_rates']
+
+
+def drop_path_rates(max_rate: float,
+                    group_sizes: Sequence[int]) -> List[List[float]]:
+    """Stochastic-depth rates rising linearly from 0 to ``max_rate`` over
+    ``sum(group_sizes)`` blocks, cut into consecutive groups of those sizes
+    (one group per module, say), so each builder reads its own slice."""
+    rates = torch.linspace(0, max_rate, sum(group_sizes)).tolist()
+    starts = accumulate(group_sizes, initial=0)
+    return [rates[start:start + size]
+            for start, size in zip(starts, group_sizes)]
 
 
 class DropPath(nn.Module):

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer, build_norm_layer
 
 __all__ = ['make_transition', 'MultiResolutionFusion', 'HighResolutionModule',
-           'apply_transition']
+           'apply_transition', 'complete_upsample_cfg', 'DOWNSAMPLE_MODES',
+           'UPSAMPLE_DEFAULTS']
 
 
 def _conv_bn(in_channels, out_channels, kernel_size, stride, conv_cfg,
@@ -64,71 +65,131 @@ def apply_transition(transition: nn.ModuleList,
     return out
 
 
+#: the fusion's ways down to a lower stream (see MultiResolutionFusion)
+DOWNSAMPLE_MODES = ('stepwise', 'stepwise_separable', 'direct')
+#: the fusion's upsampling options and their defaults
+UPSAMPLE_DEFAULTS = dict(mode='bilinear', by_factor=False,
+                         align_corners=False)
+
+
+def complete_upsample_cfg(upsample_cfg: Optional[dict],
+                          defaults: dict = UPSAMPLE_DEFAULTS) -> dict:
+    """``upsample_cfg`` completed with ``defaults`` (keys of
+    :data:`UPSAMPLE_DEFAULTS`), checked: unknown keys are a KeyError, a mode
+    other than 'bilinear' / 'nearest' a ValueError."""
+    upsample_cfg = {} if upsample_cfg is None else upsample_cfg
+    if not isinstance(upsample_cfg, dict):
+        raise TypeError(f'upsample_cfg must be a dict (keys '
+                        f'{sorted(UPSAMPLE_DEFAULTS)}), got {upsample_cfg!r}')
+    unknown = set(upsample_cfg) - set(UPSAMPLE_DEFAULTS)
+    if unknown:
+        raise KeyError(f'upsample_cfg: unknown keys {sorted(unknown)}; '
+                       f'known: {sorted(UPSAMPLE_DEFAULTS)}')
+    upsample = {**UPSAMPLE_DEFAULTS, **defaults, **upsample_cfg}
+    if upsample['mode'] not in ('bilinear', 'nearest'):
+        raise ValueError(f"upsample_cfg['mode'] must be 'bilinear' or "
+                         f"'nearest', got {upsample['mode']!r}")
+    return upsample
+
+
+def _stepwise_down(c_in, c_out, num_steps, separable, conv_cfg,
+                   norm_cfg) -> nn.Sequential:
+    """``num_steps`` halvings from ``c_in`` to ``c_out`` channels: a 3x3
+    stride-2 conv + BN each (``separable``: depthwise, then a 1x1 conv +
+    BN), a ReLU between steps."""
+    steps = []
+    for k in range(num_steps):
+        last = k == num_steps - 1
+        c = c_out if last else c_in
+        if separable:
+            step = _conv_bn(c_in, c_in, 3, 2, conv_cfg, norm_cfg,
+                            groups=c_in)
+            step += _conv_bn(c_in, c, 1, 1, conv_cfg, norm_cfg)
+        else:
+            step = _conv_bn(c_in, c, 3, 2, conv_cfg, norm_cfg)
+        if not last:
+            step.append(nn.ReLU(inplace=False))
+        steps.append(nn.Sequential(*step))
+    return nn.Sequential(*steps)
+
+
 class MultiResolutionFusion(nn.ModuleList):
-    """Sum every stream, resampled, into every output stream, then an
-    activation (ReLU in HRNet / HRFormer, GELU in HRViT).
+    """Sum every input stream, resampled, into every output stream, then an
+    activation (``act_cfg``: ReLU in HRNet / HRFormer, GELU in HRViT).
 
-    ``fuse[i][j]`` maps stream j to output stream i:
-      * j > i (low to high): 1x1 conv + BN, then upsampling (see below);
-      * j < i (high to low), ``downsample='stepwise'`` (HRNet): per halving
-        step a 3x3 stride-2 conv + BN (and a 1x1 conv + BN when
-        ``depthwise``, HRFormer's variant), ReLU between steps and none
-        after the last;
-      * j < i, ``downsample='direct'`` (HRViT): one depthwise conv of kernel
-        ``2**d + 1`` and stride ``2**d`` (d = i - j) + BN, then 1x1 conv +
-        BN.
+    Args:
+        in_channels: width of each input stream.
+        out_channels: width of each output stream (default: the inputs').
+            Fewer outputs than inputs stop the fusion early (HRNet's last
+            module with a single output); more create each new,
+            lower-resolution stream inside the fusion, from all inputs, at
+            its own width (HRViT).  Where an output keeps its input's width,
+            its own stream passes through unchanged.
+        downsample: how stream j reaches a lower output stream i (j < i,
+            d = i - j halvings), one of :data:`DOWNSAMPLE_MODES`:
 
-    ``out_channels`` may name more outputs than there are inputs: HRViT
-    creates each new, lower-resolution stream inside the fusion, from all
-    inputs, at the new stream's own width.  Where an output keeps its
-    input's width its own stream passes through unchanged.
+            * ``'stepwise'`` (HRNet): per halving a 3x3 stride-2 conv + BN;
+            * ``'stepwise_separable'`` (HRFormer): per halving a depthwise
+              3x3 stride-2 conv + BN, then a 1x1 conv + BN;
+            * ``'direct'`` (HRViT): one depthwise conv of kernel ``2**d + 1``
+              and stride ``2**d`` + BN, then a 1x1 conv + BN.
 
-    Upsampling (``upsample_mode`` 'bilinear' or 'nearest'):
-      * by default straight to the *target stream's size*, never by a fixed
-        factor of 2**(j-i): identical when the input is a multiple of 32, and
-        it keeps odd sizes working (mmpose's HRModule and the HRViT reference
-        fail on them).  This is what HRFormer's pose release and mmpose
-        compute ('bilinear'), and HRViT ('nearest').
-      * ``upsample_by_factor=True``: by the fixed factor 2**(j-i) first, then
-        a bilinear resize (``align_corners`` as given) to the target size
-        when the two differ.  This is what the reference HRFormer
-        *segmentation* release computes ('nearest', align_corners=True) and
-        mmseg's HRNet ('bilinear', align_corners=False); at sizes that are a
-        multiple of 32 the resize never runs.
+            Stepwise paths put a ReLU between the steps and none after the
+            last.
+        upsample_cfg: how a higher stream j (j > i) is resampled after its
+            1x1 conv + BN, keys of :data:`UPSAMPLE_DEFAULTS` (missing ones
+            take those values):
+
+            * ``mode``: ``'bilinear'`` or ``'nearest'``;
+            * ``by_factor=False``: straight to the *target stream's size*,
+              never by a fixed factor of 2**(j-i): identical when the input
+              is a multiple of 32, and it keeps odd sizes working (mmpose's
+              HRModule and the HRViT reference fail on them).  This is what
+              HRFormer's pose release and mmpose compute ('bilinear'), and
+              HRViT ('nearest');
+            * ``by_factor=True``: by the fixed factor 2**(j-i) first, then a
+              bilinear resize to the target size when the two differ.  This
+              is what the reference HRFormer *segmentation* release computes
+              ('nearest', align_corners=True) and mmseg's HRNet
+              ('bilinear', align_corners=False); at sizes that are a
+              multiple of 32 the resize never runs;
+            * ``align_corners``: of every bilinear interpolation.
+        conv_cfg, norm_cfg: of the convolutions and their norms.
+        act_cfg: the activation after the sum, ``dict(type='ReLU')`` or
+            ``dict(type='GELU')`` (applied as a function: the fusion holds
+            no activation module).
+        pointwise_bias: give a bias to the 1x1 convs of the up paths and
+            of the ``'direct'`` down paths (HRViT).
+
+    ``self[i][j]`` maps stream j to output stream i (``None``: passes
+    through).
     """
 
     _activations = dict(ReLU=F.relu, GELU=F.gelu)
 
     def __init__(self,
-                 channels: Sequence[int],
-                 num_outputs: Optional[int] = None,
-                 depthwise: bool = True,
-                 upsample_mode: str = 'bilinear',
-                 upsample_by_factor: bool = False,
-                 align_corners: bool = False,
-                 conv_cfg: dict = None,
-                 norm_cfg: dict = dict(type='BN'),
+                 in_channels: Sequence[int],
                  out_channels: Optional[Sequence[int]] = None,
                  downsample: str = 'stepwise',
-                 pointwise_bias: bool = False,
-                 act: str = 'ReLU'):
-        if out_channels is None:
-            num_outputs = len(channels) if num_outputs is None \
-                else num_outputs
-            out_channels = channels[:num_outputs]
-        if upsample_mode not in ('bilinear', 'nearest'):
-            raise ValueError(f"upsample_mode must be 'bilinear' or 'nearest', "
-                             f'got {upsample_mode!r}')
-        if downsample not in ('stepwise', 'direct'):
-            raise ValueError(f"downsample must be 'stepwise' or 'direct', "
+                 upsample_cfg: Optional[dict] = None,
+                 conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 pointwise_bias: bool = False):
+        out_channels = in_channels if out_channels is None else out_channels
+        if downsample not in DOWNSAMPLE_MODES:
+            raise ValueError(f'downsample must be one of {DOWNSAMPLE_MODES}, '
                              f'got {downsample!r}')
-        if act not in self._activations:
-            raise ValueError(f'act must be one of {sorted(self._activations)}'
-                             f', got {act!r}')
+        upsample = complete_upsample_cfg(upsample_cfg)
+        act_type = act_cfg.get('type') if isinstance(act_cfg, dict) else None
+        if act_type not in self._activations or set(act_cfg) != {'type'}:
+            raise ValueError(f"act_cfg must be dict(type=...) with a type "
+                             f"of {sorted(self._activations)}, got "
+                             f'{act_cfg!r}')
         rows = []
         for i, c_i in enumerate(out_channels):
             row = []
-            for j, c_j in enumerate(channels):
+            for j, c_j in enumerate(in_channels):
                 if j == i and c_j == c_i:
                     row.append(None)
                 elif j >= i:
@@ -143,14 +204,16 @@ class MultiResolutionFusion(nn.ModuleList):
                         *_conv_bn(c_j, c_i, 1, 1, conv_cfg, norm_cfg,
                                   bias=pointwise_bias)))
                 else:
-                    row.append(self._stepwise_down(c_j, c_i, i - j, depthwise,
-                                                   conv_cfg, norm_cfg))
+                    row.append(_stepwise_down(
+                        c_j, c_i, i - j, downsample == 'stepwise_separable',
+                        conv_cfg, norm_cfg))
             rows.append(nn.ModuleList(row))
         super().__init__(rows)
-        self.upsample_mode = upsample_mode
-        self.upsample_by_factor = upsample_by_factor
-        self.align_corners = align_corners
-        self.act = act
+        self.downsample = downsample
+        self.upsample_mode = upsample['mode']
+        self.upsample_by_factor = upsample['by_factor']
+        self.align_corners = upsample['align_corners']
+        self.act_cfg = dict(act_cfg)
 
     def upsample(self, x: torch.Tensor, factor: int,
                  size: torch.Size) -> torch.Tensor:
@@ -167,26 +230,8 @@ class MultiResolutionFusion(nn.ModuleList):
         align = self.align_corners if mode == 'bilinear' else None
         return F.interpolate(x, mode=mode, align_corners=align, **where)
 
-    @staticmethod
-    def _stepwise_down(c_in, c_out, num_steps, depthwise, conv_cfg,
-                       norm_cfg) -> nn.Sequential:
-        steps = []
-        for k in range(num_steps):
-            last = k == num_steps - 1
-            c = c_out if last else c_in
-            if depthwise:
-                step = _conv_bn(c_in, c_in, 3, 2, conv_cfg, norm_cfg,
-                                groups=c_in)
-                step += _conv_bn(c_in, c, 1, 1, conv_cfg, norm_cfg)
-            else:
-                step = _conv_bn(c_in, c, 3, 2, conv_cfg, norm_cfg)
-            if not last:
-                step.append(nn.ReLU(inplace=False))
-            steps.append(nn.Sequential(*step))
-        return nn.Sequential(*steps)
-
     def forward(self, features: Sequence[torch.Tensor]) -> List[torch.Tensor]:
-        act = self._activations[self.act]
+        act = self._activations[self.act_cfg['type']]
         out = []
         for i, row in enumerate(self):
             y = 0

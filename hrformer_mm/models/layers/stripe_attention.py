@@ -103,6 +103,9 @@ class CrossShapedStripeAttention(nn.Module):
         with_pad_mask: hide the padded keys of the last stripe (the
             reference does, with -100).  Off, they take part as zeros.
         norm_cfg: the normalisation over the tokens after the projection.
+        pad_value: what the padded query / value tokens hold: zeros, as in
+            the reference; another value shows that ``with_pad_mask`` hides
+            them.
     """
 
     def __init__(self,
@@ -110,7 +113,8 @@ class CrossShapedStripeAttention(nn.Module):
                  head_dim: int = 32,
                  stripe_width: int = 7,
                  with_pad_mask: bool = True,
-                 norm_cfg: dict = dict(type='BN')):
+                 norm_cfg: dict = dict(type='BN'),
+                 pad_value: float = 0.):
         super().__init__()
         if dim % 2:
             raise ValueError(f'stripe attention splits the channels in '
@@ -124,9 +128,7 @@ class CrossShapedStripeAttention(nn.Module):
         self.scale = self.head_dim**-0.5
         self.stripe_width = stripe_width
         self.with_pad_mask = with_pad_mask
-        # What the padded query / value tokens hold: zeros, as in the
-        # reference; tests change it to show that the mask hides them.
-        self.pad_value = 0.
+        self.pad_value = float(pad_value)
         self.qv = nn.Linear(dim, 2 * dim)
         self.value_conv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
         self.proj = nn.Linear(dim, dim)

@@ -11,6 +11,7 @@ be tested on their own:
   mmpose masks them).  ``with_pad_mask=True`` masks them whenever either axis
   is padded; mmpose's own option only masks when both are, which is a bug.
 """
+from collections import OrderedDict
 from typing import Optional, Tuple
 
 import torch
@@ -168,7 +169,15 @@ class LocalWindowAttention(nn.Module):
     """Pad to a multiple of the window, attend inside windows, crop back.
 
     Input and output are channels-last maps (B, H, W, C).
+
+    With ``with_pad_mask``, the padding mask of each input size is built
+    once and kept for the :attr:`MASK_CACHE_SIZE` sizes used last
+    (evaluation at many image sizes would otherwise keep one per size).
     """
+
+    #: how many padding masks (one per input size, device and dtype) stay
+    #: cached, least recently used dropped first
+    MASK_CACHE_SIZE = 8
 
     def __init__(self,
                  embed_dims: int,
@@ -186,16 +195,24 @@ class LocalWindowAttention(nn.Module):
             embed_dims, num_heads, window_size, qkv_bias=qkv_bias,
             attn_drop_rate=attn_drop_rate, proj_drop_rate=proj_drop_rate,
             with_rpe=with_rpe)
-        self._mask_cache = {}
+        # (H, W, device, dtype) -> mask, least recently used first
+        self._mask_cache = OrderedDict()
 
     def padding_mask(self, H: int, W: int, device: torch.device,
                      dtype: torch.dtype) -> torch.Tensor:
-        """:func:`padding_attention_mask`, built once per size."""
+        """:func:`padding_attention_mask`, built once per size while that
+        size stays among the :attr:`MASK_CACHE_SIZE` used last."""
         key = (H, W, device, dtype)
-        if key not in self._mask_cache:
-            self._mask_cache[key] = padding_attention_mask(
-                H, W, self.window_size, device, dtype)
-        return self._mask_cache[key]
+        mask = self._mask_cache.get(key)
+        if mask is None:
+            mask = padding_attention_mask(H, W, self.window_size, device,
+                                          dtype)
+            self._mask_cache[key] = mask
+            if len(self._mask_cache) > self.MASK_CACHE_SIZE:
+                self._mask_cache.popitem(last=False)
+        else:
+            self._mask_cache.move_to_end(key)
+        return mask
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, H, W, C = x.shape
