@@ -1,0 +1,288 @@
+"""Run a trained model on pictures: images, folders of images, videos.
+
+:func:`infer` writes, into a folder, one overlay per picture (pose:
+skeleton, keypoints and their scores; segmentation: colour mask and a
+legend of the classes present), for segmentation also the label map as
+``<name>_mask.png`` (class index per pixel), and ``predictions.json`` with
+every prediction.  Pose configs are top-down: person boxes come from a
+COCO-style JSON (:func:`load_bboxes`) or are the whole image.
+``tools/infer.py`` is the command line.
+"""
+import json
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import torch
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v')
+
+
+# -- inputs ------------------------------------------------------------------
+def collect_inputs(paths):
+    """``(name, kind, path)`` per picture source: kind 'image' or 'video'."""
+    items = []
+    for path in paths:
+        if osp.isdir(path):
+            for root, _, files in sorted(os.walk(path)):
+                items += [(osp.join(root, f), 'image') for f in sorted(files)
+                          if f.lower().endswith(IMAGE_EXTS)]
+        elif not osp.isfile(path):
+            raise FileNotFoundError(f'input {path} not found')
+        elif path.lower().endswith(VIDEO_EXTS):
+            items.append((path, 'video'))
+        else:
+            items.append((path, 'image'))
+    return items
+
+
+def count_pictures(items) -> int:
+    total = 0
+    for path, kind in items:
+        if kind == 'video':
+            cap = cv2.VideoCapture(path)
+            total += max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+            cap.release()
+        else:
+            total += 1
+    return total
+
+
+def iter_pictures(items):
+    """``(source, name, BGR image)`` for every image and video frame."""
+    from hrformer_mm.datasets.transforms import ImageDecodeError
+    for path, kind in items:
+        stem = osp.splitext(osp.basename(path))[0]
+        if kind == 'image':
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            if img is None:
+                raise ImageDecodeError(f'cannot read image {path}')
+            yield path, stem, img
+            continue
+        cap = cv2.VideoCapture(path)
+        if not cap.isOpened():
+            raise ImageDecodeError(f'cannot open video {path}')
+        k = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            yield f'{path}#{k}', f'{stem}_frame{k:06d}', frame
+            k += 1
+        cap.release()
+
+
+# -- person boxes ------------------------------------------------------------
+def load_bboxes(path: str, thr: float):
+    """Boxes per image, keyed by file name and by numeric image id, as
+    ``[x1, y1, x2, y2, score]`` rows."""
+    with open(path) as f:
+        data = json.load(f)
+    by_key = {}
+    if isinstance(data, dict):
+        names = {im['id']: im['file_name'] for im in data.get('images', [])}
+        records = [dict(a, file_name=names.get(a['image_id']))
+                   for a in data.get('annotations', [])]
+    else:
+        records = data
+    for r in records:
+        x, y, w, h = r['bbox']
+        score = r.get('score', 1.0)
+        if score < thr:
+            continue
+        key = osp.basename(r['file_name']) if r.get('file_name') else \
+            int(r['image_id'])
+        by_key.setdefault(key, []).append([x, y, x + w, y + h, score])
+    return by_key
+
+
+def boxes_for(by_key, source: str, img: np.ndarray) -> np.ndarray:
+    if by_key is None:
+        h, w = img.shape[:2]
+        return np.array([[0, 0, w, h, 1.0]], np.float32)
+    base = osp.basename(source.split('#')[0])
+    rows = by_key.get(base)
+    if rows is None:
+        stem = osp.splitext(base)[0]
+        rows = by_key.get(int(stem)) if stem.isdigit() else None
+    return np.array(rows or [], np.float32).reshape(-1, 5)
+
+
+# -- models ----------------------------------------------------------------
+def load_config(path: str):
+    from mmengine.config import Config
+
+    from hrformer_mm.engine.launch import replace_syncbn
+    cfg = Config.fromfile(path)
+    replace_syncbn(cfg.model)  # one process: SyncBN has nothing to sync
+    return cfg
+
+
+def checkpoint_arg(arg: str):
+    return None if arg.lower() == 'none' else arg
+
+
+class PosePredictor:
+    """mmpose's ``init_model`` + ``inference_topdown`` + its visualizer."""
+
+    def __init__(self, cfg, checkpoint, device, kpt_thr, bboxes):
+        from mmpose.apis import init_model
+        from mmpose.registry import VISUALIZERS
+        self.model = init_model(cfg, checkpoint, device=device)
+        self.visualizer = VISUALIZERS.build(
+            dict(cfg.visualizer, name=f'hrformer_mm_infer_{id(self)}'))
+        self.visualizer.set_dataset_meta(self.model.dataset_meta)
+        self.kpt_thr = kpt_thr
+        self.bboxes = bboxes
+
+    def __call__(self, source, img):
+        from mmpose.apis import inference_topdown
+        from mmpose.structures import merge_data_samples
+        boxes = boxes_for(self.bboxes, source, img)
+        instances = []
+        overlay = img[..., ::-1].copy()
+        if len(boxes):
+            samples = inference_topdown(self.model, img, boxes[:, :4],
+                                        bbox_format='xyxy')
+            merged = merge_data_samples(samples)
+            self.visualizer.add_datasample(
+                'infer', overlay, merged, draw_gt=False, draw_bbox=True,
+                draw_heatmap=False, kpt_thr=self.kpt_thr, show=False)
+            overlay = self.visualizer.get_image()
+            pred = merged.pred_instances
+            for k in range(len(boxes)):
+                instances.append(dict(
+                    bbox=boxes[k, :4].tolist(), bbox_score=float(boxes[k, 4]),
+                    keypoints=pred.keypoints[k].tolist(),
+                    keypoint_scores=pred.keypoint_scores[k].tolist()))
+        overlay = np.ascontiguousarray(overlay[..., ::-1])
+        self._draw_scores(overlay, instances)
+        return overlay, dict(instances=instances), {}
+
+    def _draw_scores(self, img, instances):
+        for inst in instances:
+            for (x, y), s in zip(inst['keypoints'], inst['keypoint_scores']):
+                if s >= self.kpt_thr:
+                    cv2.putText(img, f'{s:.2f}', (int(x) + 3, int(y) - 3),
+                                cv2.FONT_HERSHEY_SIMPLEX, 0.3, (255, 255, 255),
+                                1, cv2.LINE_AA)
+
+
+class SegPredictor:
+    """mmseg's ``init_model`` + ``inference_model`` + its visualizer, plus a
+    legend of the classes present."""
+
+    def __init__(self, cfg, checkpoint, device):
+        from mmengine.runner import load_checkpoint
+        from mmseg.apis import init_model
+        from mmseg.visualization import SegLocalVisualizer
+        # mmseg's init_model guesses class names from decode_head.num_classes
+        # when a checkpoint lacks them, which fails for cascaded (OCR) heads:
+        # load the weights here and take the names from the config instead.
+        self.model = init_model(cfg, None, device='cpu')
+        meta = None
+        if checkpoint is not None:
+            ckpt = load_checkpoint(self.model, checkpoint, map_location='cpu')
+            meta = (ckpt.get('meta') or {}).get('dataset_meta')
+        self.model.dataset_meta = meta or self._config_meta(cfg)
+        self.model.to(device)
+        self.visualizer = SegLocalVisualizer(
+            name=f'hrformer_mm_infer_{id(self)}', alpha=0.6)
+        self.visualizer.set_dataset_meta(**{
+            k: self.model.dataset_meta[k] for k in ('classes', 'palette')})
+
+    @staticmethod
+    def _config_meta(cfg):
+        from mmseg.registry import DATASETS
+        dataset = cfg.test_dataloader.dataset
+        meta = dict(DATASETS.get(dataset.type).METAINFO)
+        meta.update(dataset.get('metainfo') or {})
+        return meta
+
+    def __call__(self, source, img):
+        from mmseg.apis import inference_model
+        sample = inference_model(self.model, img)
+        mask = sample.pred_sem_seg.data[0].cpu().numpy()
+        self.visualizer.add_datasample('infer', img[..., ::-1].copy(), sample,
+                                       draw_gt=False, with_labels=False,
+                                       show=False)
+        overlay = np.ascontiguousarray(self.visualizer.get_image()[..., ::-1])
+        classes = self.model.dataset_meta['classes']
+        palette = self.model.dataset_meta['palette']
+        ids, counts = np.unique(mask, return_counts=True)
+        present = [dict(id=int(i), name=classes[i], pixels=int(c))
+                   for i, c in sorted(zip(ids, counts), key=lambda t: -t[1])]
+        draw_legend(overlay, present, palette)
+        return overlay, dict(classes_present=present), dict(mask=mask)
+
+
+def draw_legend(img, present, palette, max_rows: int = 12) -> None:
+    """Colour swatch and class name per class present, in the top-left
+    corner on a dark box (the picture keeps its size)."""
+    rows = present[:max_rows]
+    if not rows:
+        return
+    font, scale, line = cv2.FONT_HERSHEY_SIMPLEX, 0.35, 12
+    width = 18 + max(cv2.getTextSize(r['name'], font, scale, 1)[0][0]
+                     for r in rows)
+    h = min(img.shape[0], 4 + line * len(rows))
+    w = min(img.shape[1], width + 4)
+    img[:h, :w] = (img[:h, :w] * 0.3).astype(img.dtype)
+    for k, r in enumerate(rows):
+        y = 4 + line * k
+        r_, g, b = palette[r['id']]
+        cv2.rectangle(img, (4, y), (12, y + 8), (int(b), int(g), int(r_)), -1)
+        cv2.putText(img, r['name'], (16, y + 8), font, scale,
+                    (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def infer(config: str, checkpoint: str, inputs, out: str,
+          device: str = 'cpu', bboxes: str = None, bbox_thr: float = 0.,
+          kpt_thr: float = 0.3) -> dict:
+    """Predict every picture of ``inputs`` (files, folders, videos) with
+    ``config``'s model and ``checkpoint`` (a file or URL, or ``none``: the
+    randomly initialised model); write the overlays and predictions.json
+    into ``out``; return what predictions.json holds."""
+    from mmengine.utils import ProgressBar
+    cfg = load_config(config)
+    weights = checkpoint_arg(checkpoint)
+    items = collect_inputs(inputs)
+    if cfg.get('default_scope') == 'mmpose':
+        task = 'pose'
+        boxes = load_bboxes(bboxes, bbox_thr) if bboxes else None
+        predict = PosePredictor(cfg, weights, device, kpt_thr, boxes)
+    elif cfg.get('default_scope') == 'mmseg':
+        task = 'seg'
+        predict = SegPredictor(cfg, weights, device)
+    else:
+        raise ValueError(f'{config}: default_scope must be mmpose or '
+                         f'mmseg, got {cfg.get("default_scope")!r}')
+    os.makedirs(out, exist_ok=True)
+    results = []
+    progress = ProgressBar(count_pictures(items), file=sys.stdout)
+    used = set()
+    for source, name, img in iter_pictures(items):
+        while name in used:  # same file name in two folders
+            name += '_'
+        used.add(name)
+        with torch.no_grad():
+            overlay, prediction, extra = predict(source, img)
+        record = dict(input=source, overlay=f'{name}.png',
+                      height=img.shape[0], width=img.shape[1], **prediction)
+        cv2.imwrite(osp.join(out, record['overlay']), overlay)
+        if 'mask' in extra:
+            record['mask'] = f'{name}_mask.png'
+            cv2.imwrite(osp.join(out, record['mask']),
+                        extra['mask'].astype(np.uint16 if extra['mask'].max()
+                                             > 255 else np.uint8))
+        results.append(record)
+        progress.update()
+    record = dict(task=task, config=config, checkpoint=checkpoint,
+                  predictions=results)
+    with open(osp.join(out, 'predictions.json'), 'w') as f:
+        json.dump(record, f, indent=1)
+    print(f'\nwrote {len(results)} overlays and predictions.json to {out}')
+    return record
