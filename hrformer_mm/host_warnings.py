@@ -4,8 +4,8 @@ points (``tools/*.py``), never by the library.
 mmengine imports ``pkg_resources`` (setuptools' deprecation warning on
 every run), mmpose's datasets point at a metainfo file by a path relative
 to mmpose's own source tree, mmseg's heads call its deprecated
-``build_loss`` and ``build_pixel_sampler``, mmengine's ``CheckpointHook`` builds a ``FileClient``:
-none of it is the user's doing or theirs to fix, and it buries the
+``build_loss`` and ``build_pixel_sampler``, mmengine's ``CheckpointHook``
+builds a ``FileClient``: none of it is the user's doing or theirs to fix, and it buries the
 warnings that are (a skipped image, a deprecated option of ours, mmseg's
 ``avg_non_ignore`` advice).  Each filter names one message and its
 category; every other warning is shown as before.

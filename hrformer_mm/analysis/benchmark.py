@@ -374,8 +374,8 @@ def time_steps(steps: dict, device: str, iters: int, warmup: int = 2,
     """Median seconds per step of each variant, the steps interleaved:
     ``(median, extra)``.  ``extra`` holds ``first_step_s`` (each variant's
     first step alone, always run: the compile time of compiled variants)
-    and ``peak_memory_mb`` (with ``memory``); ``profile`` N prints each variant's N most expensive
-    operators."""
+    and ``peak_memory_mb`` (with ``memory``); ``profile`` N prints each
+    variant's N most expensive operators."""
     extra = dict(first_step_s={k: round(timed(s, device), 2)
                                for k, s in steps.items()})
     for _ in range(warmup - 1):
@@ -402,8 +402,8 @@ def graph_breaks() -> int:
 
 def report(med: Dict[str, float], batch: int, **fields) -> dict:
     """The result: ``fields`` (the run's settings and measurements), the
-    batch size, ms per image and images/s of each variant, each variant's time over the
-    reference's (eager mmpose, else mmpose's fastest variant, else the
+    batch size, ms per image and images/s of each variant, each variant's
+    time over the reference's (eager mmpose, else mmpose's fastest variant, else the
     first) and, under ``best``, the fastest variant of ours against
     mmpose's fastest and against each HRNet row present."""
     result = dict(

@@ -1,5 +1,6 @@
-"""tools/deploy/export_onnx.py (over hrformer_mm.deploy): a pose and a segmentation model exported
-to ONNX compute, under onnxruntime, what PyTorch computes, at any batch."""
+"""tools/deploy/export_onnx.py (over hrformer_mm.deploy): a pose and a
+segmentation model exported to ONNX compute, under onnxruntime, what
+PyTorch computes, at any batch."""
 import pytest
 
 from hrformer_mm.deploy import export
