@@ -61,6 +61,7 @@ def test_child_processes_get_the_filters_after_the_users_own(monkeypatch):
     assert f'ignore:{PKG_RESOURCES}:UserWarning' in options
     child = _python('import hrformer_mm', os.environ['PYTHONWARNINGS'])
     assert PKG_RESOURCES not in child.stderr
+    assert 'Invalid -W option' not in child.stderr  # every entry parses
     # only the named warnings: another UserWarning still shows
     other = _python("import warnings; warnings.warn('pkg_resources is fine')",
                     os.environ['PYTHONWARNINGS'])
