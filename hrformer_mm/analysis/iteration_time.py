@@ -1,13 +1,20 @@
 """Where a training iteration goes, beyond the model's step.
 
 With the runner ``tools/train.py`` builds (same config handling, hooks,
-dataloader, optimizer wrapper), per iteration: :func:`time_runner`, the
-runner's own training loop from one iteration's start to the next
-(fetching the batch, the step, every hook) and each hook's time;
-:func:`time_step`, the bare ``model.train_step`` on one batch held fixed;
-:func:`time_data`, the train dataloader alone.  On a GPU, timestamps are
-taken after ``torch.cuda.synchronize()``.  ``tools/analysis/
-iteration_time.py`` is the command line.
+dataloader, optimizer wrapper), per iteration:
+
+* :func:`time_runner`: one iteration of the runner's own training loop,
+  from one iteration's start to the next: fetching the batch, the step,
+  every hook (logging, checkpoint checks, this project's hooks); and the
+  time each hook spends per iteration (before + after);
+* :func:`time_step`: the bare step, ``model.train_step`` on one batch held
+  fixed (data preprocessor, forward, loss, backward, optimizer step), the
+  same model and optimizer wrapper;
+* :func:`time_data`: the train dataloader alone (its workers as
+  configured).
+
+On a GPU, timestamps are taken after ``torch.cuda.synchronize()``.
+``tools/analysis/iteration_time.py`` is the command line.
 """
 import time
 

@@ -3,23 +3,13 @@
     python tools/analysis/iteration_time.py CONFIG [--iters 20]
         [--warmup 5] [--amp] [--cfg-options k=v ...]
 
-Builds the runner exactly as tools/train.py does (same config handling,
-hooks, dataloader, optimizer wrapper) and reports, as medians over
-``--iters`` iterations after ``--warmup``:
-
-* ``runner_s``: one iteration of the runner's own training loop, from one
-  iteration's start to the next: fetching the batch, the step, every hook
-  (logging, checkpoint checks, this project's hooks);
-* ``step_s``: the bare step, ``model.train_step`` on one batch held fixed
-  (data preprocessor, forward, loss, backward, optimizer step), the same
-  model and optimizer wrapper;
-* ``data_s``: the train dataloader alone (its workers as configured);
-* ``hooks_s``: the time each hook spends per iteration (before + after);
-
-and ``runner_over_step``, the overhead factor (1.0: the loop adds nothing).
-On a GPU, timestamps are taken after ``torch.cuda.synchronize()``.  The run
-stops itself after the iterations it times; nothing is saved beyond the
-log in ``--work-dir`` (a temporary directory by default).
+Prints, as JSON, medians over ``--iters`` iterations after ``--warmup``:
+``runner_s`` (one iteration of the runner's loop), ``step_s`` (the bare
+``model.train_step``), ``data_s`` (the dataloader alone), ``hooks_s`` (each
+hook's time per iteration) and ``runner_over_step`` (1.0: the loop adds
+nothing); what each covers is described in
+hrformer_mm/analysis/iteration_time.py.  The run stops itself after the
+iterations it times; nothing is saved beyond the log.
 """
 import argparse
 import json
