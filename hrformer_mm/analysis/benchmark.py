@@ -337,7 +337,9 @@ def check_outputs(eager: dict, models: dict, inputs: dict,
                   x: torch.Tensor) -> Dict[str, float]:
     """Max abs difference of every variant's first output from its eager
     model's, in fp32 eval mode; ours against mmpose's (the same function
-    with the same weights).  The first call of each compiled variant
+    with the same weights).  A variant without options other than ours
+    (``mmpose``, ``hrnet-w32``) is its eager model's copy: its row only
+    shows that copying kept it.  The first call of each compiled variant
     compiles it."""
     expected = {k: m(x)[0] for k, m in eager.items() if k != 'ours'}
     expected['ours'] = expected['mmpose']
