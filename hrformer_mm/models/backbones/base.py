@@ -320,15 +320,15 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
         returned, so ``out_indices=(0,)`` is mmpose's
         ``multiscale_output=False``.
         """
-        for stage, n in zip((2, 3, 4), num_modules):
+        for stage, stage_modules in zip((2, 3, 4), num_modules):
             stage_channels = list(channels[:stage])
             self.add_module(f'transition{stage - 1}',
                             make_transition(pre_channels, stage_channels,
                                             conv_cfg, norm_cfg))
             modules = []
-            for module in range(n):
+            for module in range(stage_modules):
                 branches = make_branches(stage, module, stage_channels)
-                last = stage == 4 and module == n - 1
+                last = stage == 4 and module == stage_modules - 1
                 out_channels = stage_channels[:max(self.out_indices) + 1] \
                     if last else stage_channels
                 fuse = MultiResolutionFusion(

@@ -206,8 +206,9 @@ def translate_extra(family: str, extra: dict,
     Returns ``arch``, ``out_indices`` and ``upsample_cfg`` and, for
     ``family='HRNet'``, ``norm_eval`` (the host's default) and ``host``; for
     ``'HRFormer'`` (mmpose's form whatever the scope: only mmpose has an
-    HRFormer) ``drop_path_rate``, ``with_rpe`` and ``with_pad_mask``.  ``multiscale_output`` is
-    mmseg's and mmdet's HRNet argument (None: not given).
+    HRFormer) ``drop_path_rate``, ``with_rpe`` and ``with_pad_mask``.
+    ``multiscale_output`` is mmseg's and mmdet's HRNet argument (None: not
+    given).
     """
     if not isinstance(extra, dict):
         raise TypeError(f'extra must be a dict of stage dicts, got '

@@ -239,28 +239,28 @@ class HRFormer(HRNetLayoutBackbone):
             arch['stage1_channels'], arch['stage1_blocks'], conv_cfg,
             norm_cfg)
 
-        # drop-path rates rise over the blocks of stages 2-4 in order:
-        # module_rates[stage - 2][module] are one module's block rates
-        num_blocks = arch['num_blocks']
-        stage_rates = drop_path_rates(
-            drop_path_rate, [n * num_blocks for n in arch['num_modules']])
-        module_rates = [[rates[m:m + num_blocks]
-                         for m in range(0, len(rates), num_blocks)]
-                        for rates in stage_rates]
+        # drop-path rates rise over the blocks of stages 2-4 in order: one
+        # list of block rates per module; first_module[s] indexes the first
+        # module of stage s + 2
+        num_modules = arch['num_modules']
+        module_rates = drop_path_rates(
+            drop_path_rate, [arch['num_blocks']] * sum(num_modules))
+        first_module = [sum(num_modules[:stage]) for stage in range(3)]
 
         def transformer_blocks(stage: int, module: int,
                                channels: List[int]) -> List[nn.Module]:
             return [
                 HRFormerBranch(*[
                     HRFormerBlock(
-                        channels[b], arch['num_heads'][b],
-                        arch['window_size'][b], arch['mlp_ratio'][b], rate,
+                        channels[branch], arch['num_heads'][branch],
+                        arch['window_size'][branch],
+                        arch['mlp_ratio'][branch], rate,
                         with_rpe=with_rpe, with_pad_mask=with_pad_mask,
                         norm_cfg=norm_cfg,
                         transformer_norm_cfg=transformer_norm_cfg,
                         with_cp=with_cp)
-                    for rate in module_rates[stage - 2][module]
-                ]) for b in range(stage)
+                    for rate in module_rates[first_module[stage - 2] + module]
+                ]) for branch in range(stage)
             ]
 
         self._build_stages(arch['channels'], arch['num_modules'],

@@ -216,13 +216,14 @@ class HRViT(MultiResolutionBackbone):
                 upsample_cfg=dict(mode='nearest'), norm_cfg=norm_cfg,
                 act_cfg=dict(type='GELU'), pointwise_bias=True)
             branches = [
-                HRViTBranch(fused[i], channels[i], [
-                    HRViTBlock(channels[i], arch['head_dim'],
-                               arch['stripe_widths'][i],
-                               arch['mlp_ratios'][i], rates[j], with_pad_mask,
-                               norm_cfg, transformer_norm_cfg, with_cp)
-                    for j in range(blocks[i])
-                ], transformer_norm_cfg) for i in range(num_branches)
+                HRViTBranch(fused[branch], channels[branch], [
+                    HRViTBlock(channels[branch], arch['head_dim'],
+                               arch['stripe_widths'][branch],
+                               arch['mlp_ratios'][branch], rates[block],
+                               with_pad_mask, norm_cfg, transformer_norm_cfg,
+                               with_cp)
+                    for block in range(blocks[branch])
+                ], transformer_norm_cfg) for branch in range(num_branches)
             ]
             modules.append(HRViTModule(fusion, branches))
             stream_channels = list(channels)
