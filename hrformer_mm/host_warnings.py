@@ -12,7 +12,9 @@ category; every other warning is shown as before.
 
 ``import hrformer_mm`` imports mmengine, so an entry point applies the
 filters before importing the package, loading this file by path (it uses
-the standard library only)::
+the standard library only); the scripts under tools/ do it through
+tools/_preamble.py, which also stops with what to do where this Python has
+no hrformer_mm::
 
     import os.path as osp
     import runpy

@@ -15,7 +15,8 @@ checkpoint loads into the config.
 Hand-written in the metafiles (kept by every update): ``Results``,
 ``Weights``, ``Published Checkpoint`` and any extra key.  Computed by
 :func:`update` (``python tools/zoo.py``): ``Metadata`` from the config and
-``tools/analysis/complexity.py``; ``Parameters`` is the exact count,
+:func:`hrformer_mm.analysis.complexity.config_complexity` (what
+``tools/analysis/complexity.py`` prints); ``Parameters`` is the exact count,
 ``FLOPs`` the multiply-accumulates in the papers' convention (convs and
 linears on unpadded tokens; ``FLOPs (complete)`` adds window padding and the
 attention products), both at ``Input Size`` with batch 1; ImageNet
@@ -25,7 +26,6 @@ without an entry gets one, with the fields of :data:`NEW_ENTRIES` where
 that table knows its model (mmpretrain's metafile for HRNet classifiers).
 """
 import glob
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -172,12 +172,12 @@ def _arch_of(cfg) -> str:
     return a if isinstance(a, str) else ''
 
 
-def _complexity_module(root: str):
-    path = osp.join(root, 'tools', 'analysis', 'complexity.py')
-    spec = importlib.util.spec_from_file_location('_zoo_complexity', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def _complexity_module(root: Optional[str] = None):
+    """:mod:`hrformer_mm.analysis.complexity`, the counts of
+    ``tools/analysis/complexity.py`` (``root`` is not used: the counts are
+    the installed package's)."""
+    from hrformer_mm.analysis import complexity
+    return complexity
 
 
 def computed_metadata(config: str, root: str = ROOT,
@@ -207,11 +207,11 @@ def computed_metadata(config: str, root: str = ROOT,
 
 
 def _complexity(cx, path: str, cfg) -> dict:
-    """tools/analysis/complexity.py's count (its input size, its forward,
-    hrformer_mm.analysis.count_complexity), with the built model moved to
+    """hrformer_mm.analysis.complexity's count (its input size, its
+    forward, count_complexity), with the built model moved to
     PyTorch's meta device: the counters only read shapes, so the numbers
-    are the CPU run's (tests/test_analysis/test_complexity*.py compare the metafiles with
-    CPU runs) at a fraction of the time.  Where a forward cannot run on
+    are the CPU run's (tests/test_analysis/test_complexity.py compares the
+    metafiles with CPU runs) at a fraction of the time.  Where a forward cannot run on
     meta tensors, the CPU run itself."""
     import torch
     from hrformer_mm.analysis import count_complexity

@@ -11,11 +11,9 @@ import json
 import os
 import os.path as osp
 import runpy
-from importlib.util import find_spec
 
 if __name__ == '__main__':  # before anything imports the hosts
-    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
-                            'host_warnings.py'))['quiet_host_warnings']()
+    runpy.run_path(osp.join(osp.dirname(__file__), '_preamble.py'))
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
     GENERATOR_VERSION, generate_ade20k, generate_coco_detection,

@@ -9,11 +9,9 @@ the demo prints).
 import json
 import os.path as osp
 import runpy
-from importlib.util import find_spec
 
 if __name__ == '__main__':  # before anything imports the hosts
-    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
-                            'host_warnings.py'))['quiet_host_warnings']()
+    runpy.run_path(osp.join(osp.dirname(__file__), '_preamble.py'))
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 from hrformer_mm.engine import build_runner, parse_cfg_for_test  # noqa: E402

@@ -7,11 +7,9 @@ GPUS`` or ``tools/slurm_train.sh``.
 """
 import os.path as osp
 import runpy
-from importlib.util import find_spec
 
 if __name__ == '__main__':  # before anything imports the hosts
-    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
-                            'host_warnings.py'))['quiet_host_warnings']()
+    runpy.run_path(osp.join(osp.dirname(__file__), '_preamble.py'))
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 from hrformer_mm.engine import build_runner, parse_cfg_for_train  # noqa: E402

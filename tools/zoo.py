@@ -16,12 +16,16 @@ See hrformer_mm/zoo.py for the scheme and what is hand-written.
 """
 import argparse
 import os.path as osp
+import runpy
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(__file__), '_preamble.py'))
 
 from hrformer_mm import zoo  # noqa: E402
+
+#: the checkout this script belongs to (its metafiles, configs and docs)
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def main(argv=None):

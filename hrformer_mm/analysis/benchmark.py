@@ -405,8 +405,8 @@ def graph_breaks() -> int:
 def report(med: Dict[str, float], batch: int, **fields) -> dict:
     """The result: ``fields`` (the run's settings and measurements), the
     batch size, ms per image and images/s of each variant, each variant's
-    time over the reference's (eager mmpose, else mmpose's fastest variant, else the
-    first) and, under ``best``, the fastest variant of ours against
+    time over the reference's (eager mmpose, else mmpose's fastest
+    variant, else the first) and, under ``best``, the fastest variant of ours against
     mmpose's fastest and against each HRNet row present."""
     result = dict(
         fields, batch=batch,

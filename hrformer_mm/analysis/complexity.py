@@ -32,6 +32,10 @@ and NMS.  (mmengine's ``get_model_complexity_info`` silently drops
 The HRFormer paper's ImageNet table was counted differently, by the
 release's own torch.jit trace counter: :func:`count_traced_flops` follows
 its rules op for op (see the comment above it).
+
+:func:`config_complexity` counts a config's model at its task's input size
+(what ``tools/analysis/complexity.py`` prints and the zoo's metafiles
+hold).
 """
 from dataclasses import dataclass
 from typing import Callable, Dict
@@ -347,3 +351,90 @@ def count_traced_flops(model: nn.Module, inputs: tuple,
         elif not (kind.startswith('prim::') or kind in _TRACE_IGNORED):
             skipped[kind] += 1
     return TracedFlops(dict(by_op), dict(skipped))
+
+
+# ------------------------------------------------ a config's model, counted
+#
+# What ``tools/analysis/complexity.py`` prints and the zoo's metafiles
+# record (hrformer_mm/zoo.py counts the same forward on the meta device).
+
+#: mmdet's COCO test scale (1333 x 800), as H x W
+DET_SHAPE = (800, 1333)
+#: ImageNet classifiers: the papers' 224 x 224
+CLS_SHAPE = (224, 224)
+#: RoIs the R-CNN heads see at test time: the RPN's max_per_img in mmdet's
+#: Faster / Mask R-CNN configs (the mask head then runs on the first 100, as
+#: on mmdet's 100 detections per image).
+DET_PROPOSALS = 1000
+
+
+def default_shape(cfg) -> tuple:
+    """The input size (H, W) a config's model is counted at: a pose
+    config's codec input size, mmdet's test scale, ImageNet's 224 x 224 or
+    a segmentor's crop size."""
+    if cfg.default_scope == 'mmpose':
+        w, h = cfg.codec['input_size']
+        return h, w
+    if cfg.default_scope == 'mmdet':
+        return DET_SHAPE
+    if cfg.default_scope == 'mmpretrain':
+        return CLS_SHAPE
+    return tuple(cfg.crop_size)
+
+
+def _detector_forward(model, x: torch.Tensor, proposals: int):
+    """Backbone, neck, RPN head and, with ``proposals``, the RoI heads on
+    that many boxes.  The RoI heads' cost depends on how many boxes they
+    see, not where, so fixed random boxes stand in for the RPN's (whose
+    number after NMS would depend on the weights)."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    feats = model.extract_feat(x)
+    model.rpn_head(feats)
+    if proposals and getattr(model, 'roi_head', None) is not None:
+        h, w = x.shape[-2:]
+        g = torch.Generator().manual_seed(0)
+        xy = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h])
+        wh = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h]) / 4
+        boxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w, h]))], 1)
+        model.roi_head.forward(
+            feats, [InstanceData(bboxes=boxes)],
+            [DetDataSample(metainfo=dict(img_shape=(h, w)))])
+
+
+def counted_forward(cfg, model, x: torch.Tensor,
+                    proposals: int = DET_PROPOSALS):
+    """What one pass runs, and what it covers: ``(forward, description)``."""
+    if cfg.default_scope == 'mmdet':
+        counted = 'backbone + neck + RPN head'
+        if proposals and getattr(model, 'roi_head', None) is not None:
+            counted += f' + RoI heads ({proposals} proposals'
+            counted += f', mask head on {min(proposals, 100)})' if getattr(
+                model.roi_head, 'with_mask', False) else ')'
+        return lambda: _detector_forward(model, x, proposals), counted
+    return lambda: model(x, None, mode='tensor'), 'whole model'
+
+
+def config_complexity(config: str, shape=None,
+                      proposals: int = DET_PROPOSALS,
+                      traced: bool = True) -> dict:
+    """Parameters and GFLOPs of ``config``'s model, batch 1 at ``shape``
+    (default: :func:`default_shape`).  ``proposals``: RoIs through a
+    detector's RoI heads (0: stop at the RPN head).  ``traced``: for a
+    classifier, also the traced count (``gflops_traced``, ``traced_by_op``:
+    the HRFormer release's ImageNet convention)."""
+    from hrformer_mm.engine.launch import build_model_from_config
+    cfg, model = build_model_from_config(config)
+    model.eval()
+    h, w = shape or default_shape(cfg)
+    x = torch.zeros(1, 3, h, w)
+    forward, counted = counted_forward(cfg, model, x, proposals)
+    result = count_complexity(model, forward)
+    r = dict(config=config, shape=[h, w], counted=counted,
+             **result.as_dict())
+    if traced and cfg.default_scope == 'mmpretrain':
+        t = count_traced_flops(
+            model, (x, ), lambda m, t: m(t, None, mode='tensor'))
+        r['gflops_traced'] = t.total / 1e9
+        r['traced_by_op'] = t.by_op
+    return r

@@ -1,25 +1,23 @@
 """Parameters and GFLOPs against the papers' tables, in each paper's
-counting convention: tools/analysis/complexity.py on the HRFormer pose
+counting convention: tools/analysis/complexity.py's count
+(hrformer_mm.analysis.config_complexity) on the HRFormer pose
 configs, the HRNet / HRNetV2 configs (the detectors included: backbone +
 neck + RPN head, then the RoI heads on a fixed number of proposals) and the
 ImageNet classifiers, whose HRFormer table comes from the HRFormer
 release's own torch.jit counter (``count_traced_flops``)."""
 import functools
 import os.path as osp
-import sys
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from hrformer_mm.analysis import count_complexity, count_traced_flops
+from hrformer_mm.analysis import (config_complexity, count_complexity,
+                                  count_traced_flops)
 from hrformer_mm.models.layers import LocalWindowAttention
 
 from e2e_utils import ROOT
-
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
-from complexity import config_complexity  # noqa: E402
 
 
 def assert_metafile_holds(config, r):

@@ -1,11 +1,16 @@
 """The entry points hide the host libraries' warnings a user cannot act on
 (hrformer_mm/host_warnings.py), by message, and nothing else: ours and the
-user-actionable ones still show, in the data-loader workers too."""
+user-actionable ones still show, in the data-loader workers too.  They load
+it through tools/_preamble.py, which names the fix where this Python has no
+hrformer_mm."""
 import os
+import os.path as osp
 import re
 import subprocess
 import sys
 import warnings
+
+import pytest
 
 from hrformer_mm.datasets import generate_coco_keypoints
 from hrformer_mm.host_warnings import HOST_WARNINGS, quiet_host_warnings
@@ -72,3 +77,36 @@ def test_child_processes_get_the_filters_after_the_users_own(monkeypatch):
          "import warnings; warnings.warn('x', FutureWarning)"],
         env=dict(os.environ), capture_output=True, text=True)
     assert failed.returncode != 0 and 'FutureWarning: x' in failed.stderr
+
+
+def _scripts_with_the_preamble():
+    import glob
+    return sorted(osp.relpath(p, ROOT) for p in
+                  glob.glob(osp.join(ROOT, 'tools', '**', '*.py'),
+                            recursive=True)
+                  if not p.endswith('_preamble.py') and
+                  "'_preamble.py'))" in open(p).read())
+
+
+def test_entry_points_share_the_preamble():
+    scripts = _scripts_with_the_preamble()
+    for s in ('tools/train.py', 'tools/test.py', 'tools/zoo.py',
+              'tools/analysis/benchmark.py', 'tools/analysis/complexity.py',
+              'tools/deploy/export_onnx.py'):
+        assert s in scripts, s
+
+
+@pytest.mark.parametrize('script', _scripts_with_the_preamble())
+def test_a_python_without_the_package_is_told_what_to_do(tmp_path, script):
+    """Without site-packages (-S) nor the script's folder or PYTHON*
+    variables (-I), from a folder with no checkout in it, hrformer_mm is
+    not importable: the tools stop with what to do, not a traceback."""
+    proc = subprocess.run(
+        [PYTHON, '-I', '-S', osp.join(ROOT, script), '--help'],
+        cwd=tmp_path, env=dict(PATH=os.environ.get('PATH', '')),
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc
+    assert proc.stderr.startswith(
+        'hrformer_mm is not installed in this Python'), proc.stderr
+    assert 'tools/setup_env.sh' in proc.stderr
+    assert 'Traceback' not in proc.stderr

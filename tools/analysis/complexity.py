@@ -9,7 +9,8 @@ padding and attention products included.  ImageNet classifiers also get
 ``traced``: the HRFormer release's ImageNet counter (``cls/tools/
 flop_count.py``: a torch.jit trace, conv / matmul / bmm MACs plus its
 element-wise ops, as under PyTorch 1.7.1), the convention of the HRFormer
-paper's ImageNet table.  See hrformer_mm/analysis/complexity.py.
+paper's ImageNet table.  See hrformer_mm/analysis/complexity.py
+(the counts, :func:`config_complexity`).
 
 Detectors: backbone + neck + RPN head, then the RoI heads on ``--proposals``
 boxes (1000; Mask R-CNN's mask head on the first 100); ``--proposals 0``
@@ -18,96 +19,18 @@ stops at the RPN head.
 import argparse
 import json
 import os.path as osp
-import sys
+import runpy
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(__file__), '..', '_preamble.py'))
 
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401
-from hrformer_mm.analysis import (count_complexity,  # noqa: E402
-                                  count_traced_flops)
-from hrformer_mm.engine.launch import build_model_from_config  # noqa: E402
-
-
-# mmdet's COCO test scale (1333 x 800), as H x W
-DET_SHAPE = (800, 1333)
-# ImageNet classifiers: the papers' 224 x 224
-CLS_SHAPE = (224, 224)
-# RoIs the R-CNN heads see at test time: the RPN's max_per_img in mmdet's
-# Faster / Mask R-CNN configs (the mask head then runs on the first 100, as
-# on mmdet's 100 detections per image).
-DET_PROPOSALS = 1000
-
-
-def default_shape(cfg: Config):
-    if cfg.default_scope == 'mmpose':
-        w, h = cfg.codec['input_size']
-        return h, w
-    if cfg.default_scope == 'mmdet':
-        return DET_SHAPE
-    if cfg.default_scope == 'mmpretrain':
-        return CLS_SHAPE
-    return tuple(cfg.crop_size)
-
-
-def _detector_forward(model, x: torch.Tensor, proposals: int):
-    """Backbone, neck, RPN head and, with ``proposals``, the RoI heads on
-    that many boxes.  The RoI heads' cost depends on how many boxes they
-    see, not where, so fixed random boxes stand in for the RPN's (whose
-    number after NMS would depend on the weights)."""
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    feats = model.extract_feat(x)
-    model.rpn_head(feats)
-    if proposals and getattr(model, 'roi_head', None) is not None:
-        h, w = x.shape[-2:]
-        g = torch.Generator().manual_seed(0)
-        xy = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h])
-        wh = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h]) / 4
-        boxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w, h]))], 1)
-        model.roi_head.forward(
-            feats, [InstanceData(bboxes=boxes)],
-            [DetDataSample(metainfo=dict(img_shape=(h, w)))])
-
-
-def counted_forward(cfg: Config, model, x: torch.Tensor,
-                    proposals: int = DET_PROPOSALS):
-    """What one pass runs, and what it covers."""
-    if cfg.default_scope == 'mmdet':
-        counted = 'backbone + neck + RPN head'
-        if proposals and getattr(model, 'roi_head', None) is not None:
-            counted += f' + RoI heads ({proposals} proposals'
-            counted += f', mask head on {min(proposals, 100)})' if getattr(
-                model.roi_head, 'with_mask', False) else ')'
-        return lambda: _detector_forward(model, x, proposals), counted
-    return lambda: model(x, None, mode='tensor'), 'whole model'
-
-
-def config_complexity(config: str, shape=None,
-                      proposals: int = DET_PROPOSALS,
-                      traced: bool = True) -> dict:
-    """``proposals``: RoIs through a detector's RoI heads (0: stop at the
-    RPN head).  ``traced``: for a classifier, also the traced count
-    (``gflops_traced``, ``traced_by_op``: the HRFormer release's ImageNet
-    convention)."""
-    cfg, model = build_model_from_config(config)
-    model.eval()
-    h, w = shape or default_shape(cfg)
-    x = torch.zeros(1, 3, h, w)
-    forward, counted = counted_forward(cfg, model, x, proposals)
-    result = count_complexity(model, forward)
-    r = dict(config=config, shape=[h, w], counted=counted,
-             **result.as_dict())
-    if traced and cfg.default_scope == 'mmpretrain':
-        t = count_traced_flops(
-            model, (x, ), lambda m, t: m(t, None, mode='tensor'))
-        r['gflops_traced'] = t.total / 1e9
-        r['traced_by_op'] = t.by_op
-    return r
-
+from hrformer_mm.analysis.complexity import (  # noqa: E402
+    CLS_SHAPE, DET_PROPOSALS, config_complexity, linear_as_torch_1_7)
+from hrformer_mm.analysis.parity import cls as parity  # noqa: E402
+from hrformer_mm.analysis.parity import reference_on_path  # noqa: E402
 
 #: our classifier config (configs/cls/) -> the HRFormer release's model
 #: (its cls/configs/hrt/*.yaml)
@@ -119,23 +42,23 @@ REFERENCE_HRT = {'hrformer_t_imagenet.py': 'hrt_tiny',
 def reference_counter(config: str, hrformer_dir: str) -> dict:
     """The HRFormer release's own counter (``cls/tools/flop_count.py`` of a
     checkout of github.com/HRNet/HRFormer, imported from there) on the
-    release's classifier of ``config`` (built by parity_reference_cls.py),
+    release's classifier of ``config`` (built by
+    hrformer_mm.analysis.parity.cls, as parity_reference_cls.py does),
     1 x 3 x 224 x 224: GFLOPs per op.  Its op table has no
     ``aten::linear`` (PyTorch 1.7.1 traced linears as addmm / matmul +
     add_), so today it would skip every linear layer; it is given one
     handle for it, ``linear_as_torch_1_7``, through its own
     ``customized_ops`` argument."""
     import importlib
+    import sys
     from collections import Counter
-    from hrformer_mm.analysis.complexity import linear_as_torch_1_7
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    import parity_reference_cls as parity
     model = parity.build_reference('hrformer',
                                    REFERENCE_HRT[osp.basename(config)],
                                    hrformer_dir)
     for name in [m for m in sys.modules if m.split('.')[0] == 'tools']:
         del sys.modules[name]  # the release's cls/tools, not ours
-    flop_count = importlib.import_module('tools.flop_count').flop_count
+    with reference_on_path(osp.join(hrformer_dir, 'cls')):
+        flop_count = importlib.import_module('tools.flop_count').flop_count
     with torch.no_grad():
         res = flop_count(model, (torch.zeros(1, 3, *CLS_SHAPE), ),
                          customized_ops={'aten::linear': lambda i, o:

@@ -17,11 +17,9 @@ import os.path as osp
 import runpy
 import statistics
 import tempfile
-from importlib.util import find_spec
 
 if __name__ == '__main__':  # before anything imports the hosts
-    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
-                            'host_warnings.py'))['quiet_host_warnings']()
+    runpy.run_path(osp.join(osp.dirname(__file__), '..', '_preamble.py'))
 
 import torch  # noqa: E402
 

@@ -13,11 +13,9 @@ hrformer_mm/analysis/parity/cls.py::
 import os.path as osp
 import runpy
 import sys
-from importlib.util import find_spec
 
 if __name__ == '__main__':  # before anything imports the hosts
-    runpy.run_path(osp.join(osp.dirname(find_spec('hrformer_mm').origin),
-                            'host_warnings.py'))['quiet_host_warnings']()
+    runpy.run_path(osp.join(osp.dirname(__file__), '..', '_preamble.py'))
 
 from hrformer_mm.analysis.parity import (  # noqa: E402
     ReferenceCheckoutError, cls, parity_parser, run_parity)
