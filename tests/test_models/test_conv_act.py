@@ -41,9 +41,12 @@ def test_shares_the_parameters_and_falls_back_under_autograd():
     assert set(fused.state_dict()) == {'weight', 'bias'}
     x = torch.randn(1, 4, 6, 6, requires_grad=True)
     assert not fused._one_kernel(x)
-    y = fused(x)
-    y.sum().backward()  # the two-op path has a gradient
-    assert x.grad is not None and conv.weight.grad is not None
+    fused(x).sum().backward()  # the two-op path: the gradients of conv + GELU
+    got = (x.grad.clone(), conv.weight.grad.clone())
+    x.grad, conv.weight.grad, conv.bias.grad = None, None, None
+    nn.functional.gelu(conv(x)).sum().backward()
+    torch.testing.assert_close(got[0], x.grad)
+    torch.testing.assert_close(got[1], conv.weight.grad)
 
 
 def test_activation_without_a_onednn_fusion_is_refused():

@@ -319,4 +319,16 @@ def test_registered_for_mmseg_and_mmpose():
         is HRViT
     assert POSE.build(dict(type='hrformer_mm.HRViT', arch=TINY)).__class__ \
         is HRViT
-    assert isinstance(HRViTBlock(16, 8, 2), nn.Module)
+
+
+def test_block_is_a_residual_on_channels_last_maps():
+    torch.manual_seed(0)
+    block = HRViTBlock(16, 8, 2).eval()
+    x = torch.randn(1, 6, 5, 16)  # (B, H, W, C); 5 is padded to the stripe
+    with torch.no_grad():
+        y = block(x)
+        attn_only = x + block.attn(block.norm1(x)) + block.des(x)
+        expected = attn_only + block.ffn(block.norm2(attn_only))
+    assert y.shape == x.shape
+    assert not torch.allclose(y, x)
+    torch.testing.assert_close(y, expected)

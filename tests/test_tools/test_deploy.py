@@ -48,7 +48,7 @@ def test_switch_to_deploy_folds_every_batchnorm_and_keeps_outputs():
 
 
 def test_deployed_model_refuses_to_train():
-    m = _randomised().fuse()
+    m = _randomised().switch_to_deploy()
     with pytest.raises(RuntimeError, match='deploy'):
         m.train()
 

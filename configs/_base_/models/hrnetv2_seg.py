@@ -7,7 +7,7 @@ model = dict(
     backbone=dict(
         type='hrformer_mm.HRNet',
         arch='w18',
-        upsample_mode='bilinear',
+        upsample_cfg=dict(mode='bilinear'),
         norm_cfg=_base_.norm_cfg,
         init_cfg=dict(type='Pretrained',
                       checkpoint='open-mmlab://msra/hrnetv2_w18')),
