@@ -116,3 +116,25 @@ def load_tool(relpath: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def coco_data(tmp_path_factory, num_val: int, num_train: int = 8,
+              seed: int = 1) -> str:
+    """The synthetic COCO keypoints of the pose end-to-end and cluster
+    tests, in a fresh temporary folder (for module-scoped fixtures)."""
+    from hrformer_mm.datasets import generate_coco_keypoints
+    root = tmp_path_factory.mktemp('coco')
+    generate_coco_keypoints(str(root), num_train=num_train, num_val=num_val,
+                            seed=seed)
+    return str(root)
+
+
+def ade_data(tmp_path_factory, num_val: int, num_train: int = 4,
+             seed: int = 1) -> str:
+    """The synthetic ADE20K of the seg end-to-end and cluster tests, in a
+    fresh temporary folder (for module-scoped fixtures)."""
+    from hrformer_mm.datasets import generate_ade20k
+    root = tmp_path_factory.mktemp('ade')
+    generate_ade20k(str(root), num_train=num_train, num_val=num_val,
+                    seed=seed)
+    return str(root)

@@ -9,24 +9,18 @@ import shutil
 import pytest
 import torch
 
-from hrformer_mm.datasets import generate_ade20k, generate_coco_keypoints
-
-from e2e_utils import (PYTHON, ROOT, pose_config, pythonpath, run,
-                       seg_config)
+from e2e_utils import (PYTHON, ROOT, ade_data, coco_data, pose_config,
+                       pythonpath, run, seg_config)
 
 
 @pytest.fixture(scope='module')
 def coco_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('coco')
-    generate_coco_keypoints(str(root), num_train=8, num_val=4, seed=1)
-    return str(root)
+    return coco_data(tmp_path_factory, num_val=4)
 
 
 @pytest.fixture(scope='module')
 def ade_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('ade')
-    generate_ade20k(str(root), num_train=4, num_val=2, seed=1)
-    return str(root)
+    return ade_data(tmp_path_factory, num_val=2)
 
 
 @pytest.fixture(scope='module')

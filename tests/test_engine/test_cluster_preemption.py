@@ -5,12 +5,11 @@ the epoch-based pose demo config and the iteration-based seg demo config
 (2 processes, torchrun, gloo, CPU)."""
 import pytest
 
-from hrformer_mm.datasets import generate_ade20k, generate_coco_keypoints
 from hrformer_mm.engine import PREEMPTED_EXIT_CODE
 
 from cluster_utils import (POSE_HOOKS, SEG_HOOKS, assert_same_training_state,
                            dist_train, fault_config, load)
-from e2e_utils import pose_config, seg_config
+from e2e_utils import ade_data, coco_data, pose_config, seg_config
 
 pytestmark = pytest.mark.cluster
 
@@ -20,16 +19,12 @@ POSE_OPTS = ['--cfg-options', 'train_dataloader.batch_size=2']
 
 @pytest.fixture(scope='module')
 def coco_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('coco')
-    generate_coco_keypoints(str(root), num_train=8, num_val=2, seed=1)
-    return str(root)
+    return coco_data(tmp_path_factory, num_val=2)
 
 
 @pytest.fixture(scope='module')
 def ade_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('ade')
-    generate_ade20k(str(root), num_train=4, num_val=1, seed=1)
-    return str(root)
+    return ade_data(tmp_path_factory, num_val=1)
 
 
 def _log(proc) -> str:
