@@ -196,9 +196,11 @@ def _setup_cpu_distributed(cfg: Config) -> None:
 def _prepare_environment(cfg: Config) -> None:
     if cfg.launcher != 'none' and not torch.cuda.is_available():
         _setup_cpu_distributed(cfg)
-    elif cfg.launcher == 'pytorch' and not dist.is_initialized():
+    elif cfg.launcher == 'pytorch' and not dist.is_initialized() and \
+            set(cfg.env_cfg.get('dist_cfg', {})) <= {'backend', 'timeout'}:
         # GPUs under torchrun: the same per-restart-round store (mmengine's
-        # init_dist would use the env:// one); the Runner then skips init
+        # init_dist would use the env:// one); the Runner then skips init.
+        # Other dist_cfg options (init_backend, ...) stay with mmengine.
         dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
         init_distributed(dist_cfg.get('backend', 'nccl'),
                          dist_cfg.get('timeout'))

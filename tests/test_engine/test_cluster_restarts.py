@@ -2,11 +2,14 @@
 when a worker dies mid-epoch (MAX_RESTARTS=1), torchrun restarts the
 group, the workers resume from the newest complete checkpoint on their
 own, and the run ends as an uninterrupted one (2 processes, gloo, CPU)."""
+import datetime
 import os.path as osp
 
 import pytest
+import torch.distributed as dist
 
 from hrformer_mm.datasets import generate_coco_keypoints
+from hrformer_mm.engine.launch import init_distributed, restart_round_store
 
 from cluster_utils import (HELPERS, POSE_HOOKS, assert_same_training_state,
                            dist_train, fault_config, free_port)
@@ -15,6 +18,14 @@ from e2e_utils import PYTHON, pose_config, run
 pytestmark = pytest.mark.cluster
 
 OPTS = ['--cfg-options', 'train_dataloader.batch_size=2']
+
+
+def test_outside_torchrun_the_process_group_is_left_to_mmengine(
+        monkeypatch):
+    monkeypatch.delenv('TORCHELASTIC_USE_AGENT_STORE', raising=False)
+    assert restart_round_store(datetime.timedelta(seconds=1)) is None
+    assert init_distributed('nccl') is False  # mmengine's init_dist then
+    assert not dist.is_initialized()
 
 
 def test_restarted_group_does_not_read_the_dead_groups_keys(tmp_path):
