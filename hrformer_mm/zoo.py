@@ -457,13 +457,19 @@ def _weights(m: dict) -> str:
 
 
 def render_table(models: List[dict]) -> str:
-    lines = ['| config | input | params | GFLOPs paper / complete | '
+    traced = any('FLOPs (traced)' in m['Metadata'] for m in models)
+    conventions = 'paper / complete' + (' / traced' if traced else '')
+    lines = [f'| config | input | params | GFLOPs {conventions} | '
              'published | published size | weights |',
              '|---|---|---|---|---|---|---|']
     for m in models:
         md = m['Metadata']
         g, gc = md['FLOPs'] / 1e9, md['FLOPs (complete)'] / 1e9
-        gf = f'{g:.2f}' if abs(g - gc) < 5e-3 else f'{g:.2f} / {gc:.2f}'
+        gf = f'{g:.2f}' if abs(g - gc) < 5e-3 and not traced \
+            else f'{g:.2f} / {gc:.2f}'
+        if traced:  # the HRFormer release's ImageNet counter
+            gf += f" / {md['FLOPs (traced)'] / 1e9:.2f}" \
+                if 'FLOPs (traced)' in md else ' / -'
         cfg = m['Config'][len('configs/'):]
         lines.append(
             f"| `{cfg}` | {md['Input Size']} | "

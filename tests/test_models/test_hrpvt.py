@@ -239,9 +239,7 @@ def test_b2_gflops_against_hrnet_w48():
     """tools/analysis/complexity.py: HRPVT-b2 SimCC 4.48 GFLOPs (paper
     convention) at 256x192 against HRNet-W48's 15.69, 71% fewer (paper:
     62%, from 14.6)."""
-    import sys
-    sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
-    from complexity import config_complexity
+    from hrformer_mm.analysis import config_complexity
     r = config_complexity(osp.join(ROOT, 'configs/pose/'
                                    'hrpvt_b2_simcc_coco.py'))
     assert r['gflops_paper'] == pytest.approx(4.48, abs=0.01)
