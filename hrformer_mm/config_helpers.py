@@ -227,6 +227,24 @@ def simcc_sizes(codec: dict, stride: int = 4) -> dict:
                 decoder=codec)
 
 
+def hrnetv2(arch: str, norm_cfg: dict, neck: Optional[dict] = None) -> dict:
+    """HRNetV2 as mmseg's models and mmpose's landmark configs build it, to
+    merge into a ``model``: our HRNet of ``arch`` from the ImageNet weights,
+    fusing with bilinear upsampling (mmseg's HRNet, so its checkpoints load
+    and compute the same), and the V2 neck (every stream upsampled to 1/4
+    and concatenated; ``neck`` adds to its options)."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    return dict(
+        backbone=dict(
+            type='hrformer_mm.HRNet', arch=arch,
+            upsample_cfg=dict(mode='bilinear'), norm_cfg=norm_cfg,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint=f'open-mmlab://msra/hrnetv2_{arch}')),
+        neck=dict(type='hrformer_mm.HRNetV2Neck',
+                  in_channels=list(HRNet.arch_zoo[arch]['channels']),
+                  mode='v2', **(neck or {})))
+
+
 def hrnetv2p(arch: str) -> dict:
     """mmdet's HRNetV2p detectors' backbone and neck as ours, to merge into
     the ``model`` of an mmdet ResNet-50 + FPN config (both replaced): our

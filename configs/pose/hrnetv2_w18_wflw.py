@@ -11,18 +11,11 @@ _base_ = [
     '../_base_/models/topdown_heatmap.py',
     '../_base_/schedules/pose_adam_210e.py',
 ]
-from hrformer_mm.config_helpers import warmup_multistep
+from hrformer_mm.config_helpers import hrnetv2, warmup_multistep
 
 model = dict(
-    backbone=dict(
-        type='hrformer_mm.HRNet',
-        arch='w18',
-        upsample_cfg=dict(mode='bilinear'),
-        norm_cfg=_base_.norm_cfg,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='open-mmlab://msra/hrnetv2_w18')),
-    neck=dict(type='hrformer_mm.HRNetV2Neck', in_channels=[18, 36, 72, 144],
-              mode='v2', out_channels=270, norm_cfg=_base_.norm_cfg),
+    **hrnetv2('w18', _base_.norm_cfg,
+              neck=dict(out_channels=270, norm_cfg=_base_.norm_cfg)),
     head=dict(in_channels=270, out_channels=98, decoder=_base_.codec))
 # mmpose's recipe: pose_adam_210e.py's with Adam 2e-3, 60 epochs, x0.1 at
 # 40 and 55, 8 x 64 images
