@@ -1,7 +1,6 @@
 """Multi-node: two torchrun launchers on this machine (NNODES=2, one
 process each) meeting in a c10d rendezvous on localhost train to the same
 weights and the same evaluation as one launcher with two processes."""
-import json
 import os
 import subprocess
 
@@ -11,6 +10,7 @@ from hrformer_mm.datasets import generate_coco_keypoints
 
 from cluster_utils import HELPERS, dist_train, free_port, load
 from e2e_utils import PYTHON, ROOT, pose_config, pythonpath
+from train_logs import scalar_records
 
 pytestmark = pytest.mark.cluster
 
@@ -18,10 +18,7 @@ OPTS = ['--cfg-options', 'train_dataloader.batch_size=2']
 
 
 def _metrics(work):
-    logs = list(work.glob('*/vis_data/scalars.json'))
-    assert len(logs) == 1
-    records = [json.loads(line) for line in logs[0].read_text().splitlines()]
-    return [r for r in records if 'coco/AP' in r][-1]
+    return [r for r in scalar_records(work) if 'coco/AP' in r][-1]
 
 
 def test_two_node_rendezvous_equals_one_node(tmp_path):
