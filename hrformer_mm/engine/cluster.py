@@ -130,6 +130,66 @@ def resumable_sampler_cfg(loader_cfg) -> None:
             sampler['type'] = RESUMABLE_SAMPLERS[name]
 
 
+# -- dataloader workers ------------------------------------------------------
+
+
+class WorkersLeaveStopSignals:
+    """A dataloader ``worker_init_fn`` (wrapping the loader's own) that
+    leaves the stop signals to the main process, for schedulers that send
+    them to every process of the job (Slurm's ``--signal``, ``kill -TERM
+    -<pgid>``).
+
+    PyTorch's workers would die of them: SIGUSR1's default action ends the
+    process, and the SIGTERM handler torch installs in each worker exits
+    quietly when the main process sent the signal (that is how the
+    DataLoader and multiprocessing shut workers down) but kills the worker
+    when anyone else did, and the main process then fails with "DataLoader
+    worker (pid N) is killed by signal" while it finishes its iteration.
+    Here the workers ignore the stop signals, except SIGTERM from the main
+    process, which still ends them at once: SIGTERM is blocked in the
+    worker and a thread takes it with ``sigwaitinfo``, which names the
+    sender (a Python signal handler is not told).  A plain ``SIG_IGN`` for
+    SIGTERM would hang the exit instead: multiprocessing's exit handler
+    terminates and then joins, without a timeout, every worker still
+    alive."""
+
+    def __init__(self, signals: Sequence[int], init_fn=None):
+        self.signals = sorted({int(s) for s in signals})
+        self.init_fn = init_fn
+        self.main_pid = os.getpid()  # the process that builds the loader
+
+    def __call__(self, worker_id: int) -> None:
+        if signal.SIGTERM in self.signals:
+            import threading
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            threading.Thread(target=self._take_sigterm, daemon=True,
+                             name='stop_signal_filter').start()
+        for sig in self.signals:
+            if sig != signal.SIGTERM:
+                signal.signal(sig, signal.SIG_IGN)
+        if self.init_fn is not None:
+            self.init_fn(worker_id)
+
+    def _take_sigterm(self) -> None:
+        managers = {self.main_pid, os.getppid()}
+        while True:
+            info = signal.sigwaitinfo({signal.SIGTERM})
+            if info.si_pid in managers:
+                os._exit(0)  # as torch's handler does for its parent
+
+
+def leave_stop_signals_to_main(dataloader, signals: Sequence[int]) -> None:
+    """Make the workers ``dataloader`` starts from now on ignore
+    ``signals`` (see :class:`WorkersLeaveStopSignals`); nothing where it
+    has no workers or no signals are to be left."""
+    if not signals or not getattr(dataloader, 'num_workers', 0):
+        return
+    if isinstance(dataloader.worker_init_fn, WorkersLeaveStopSignals):
+        return
+    dataloader.worker_init_fn = WorkersLeaveStopSignals(
+        signals, dataloader.worker_init_fn)
+
+
 # -- agreement between ranks -----------------------------------------------
 
 
@@ -266,14 +326,39 @@ def _sampler(dataloader):
 class _ResumableMixin:
     """What the epoch- and iteration-based loops share."""
 
-    def _setup(self, stop_signals, exit_code):
+    def _prepare(self, runner, dataloader, stop_signals, exit_code):
+        """Before mmengine's ``__init__``: the stop control, and the train
+        dataloader built here (resumable sampler, workers that leave the
+        stop signals to this process), because mmengine's iteration loop
+        starts its workers in ``__init__``.  Returns the dataloader."""
         self._control = _StopControl(DEFAULT_STOP_SIGNALS if stop_signals
                                      is None else stop_signals)
         self.exit_code = exit_code
+        if isinstance(dataloader, dict):  # as mmengine's BaseLoop does
+            resumable_sampler_cfg(dataloader)
+            dataloader = runner.build_dataloader(
+                dataloader, seed=runner.seed,
+                diff_rank_seed=runner._randomness_cfg.get(
+                    'diff_rank_seed', False))
+        leave_stop_signals_to_main(dataloader, self._control.signals)
+        return dataloader
+
+    def _setup(self):
+        """After mmengine's ``__init__``."""
         sampler = _sampler(self.dataloader)
         if sampler is not None and hasattr(sampler, 'seed'):
             self.runner.message_hub.update_info(SAMPLER_SEED_KEY,
                                                 sampler.seed)
+
+    def _install(self) -> None:
+        """At the start of ``run``: the signal handlers, and the validation
+        loader's workers (built by now, not started) told to leave the stop
+        signals to this process as well."""
+        val_loop = self.runner.val_loop
+        if val_loop is not None:
+            leave_stop_signals_to_main(getattr(val_loop, 'dataloader', None),
+                                       self._control.signals)
+        self._control.install()
 
     def _restore_sampler_seed(self) -> None:
         sampler = _sampler(self.dataloader)
@@ -354,14 +439,14 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
                  val_begin: int = 1, val_interval: int = 1,
                  dynamic_intervals=None, stop_signals=None,
                  exit_code: int = PREEMPTED_EXIT_CODE):
-        if isinstance(dataloader, dict):
-            resumable_sampler_cfg(dataloader)
+        dataloader = self._prepare(runner, dataloader, stop_signals,
+                                   exit_code)
         super().__init__(runner, dataloader, max_epochs, val_begin,
                          val_interval, dynamic_intervals)
-        self._setup(stop_signals, exit_code)
+        self._setup()
 
     def run(self) -> torch.nn.Module:
-        self._control.install()
+        self._install()
         try:
             return super().run()
         finally:
@@ -419,14 +504,14 @@ class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
                  val_begin: int = 1, val_interval: int = 1000,
                  dynamic_intervals=None, stop_signals=None,
                  exit_code: int = PREEMPTED_EXIT_CODE):
-        if isinstance(dataloader, dict):
-            resumable_sampler_cfg(dataloader)
+        dataloader = self._prepare(runner, dataloader, stop_signals,
+                                   exit_code)
         super().__init__(runner, dataloader, max_iters, val_begin,
                          val_interval, dynamic_intervals)
-        self._setup(stop_signals, exit_code)
+        self._setup()
 
     def run(self) -> torch.nn.Module:
-        self._control.install()
+        self._install()
         try:
             return self._run()
         finally:

@@ -2,7 +2,9 @@
 ``kill -- -PGID``), dataloader workers included: one process, 2 persistent
 workers.  The run still finishes its iteration, writes the preemption
 checkpoint and exits with status 75, no worker outlives it, and
-``--resume`` ends bit-identical to an uninterrupted run."""
+``--resume`` ends bit-identical to an uninterrupted run (pose,
+epoch-based) or finishes (seg, iteration-based: mmengine starts its
+workers before the loop runs, so they need the same treatment)."""
 import signal
 
 import pytest
@@ -11,7 +13,7 @@ from hrformer_mm.engine import PREEMPTED_EXIT_CODE
 
 from cluster_utils import (assert_same_training_state, load,
                            train_then_signal_group)
-from e2e_utils import PYTHON, coco_data, pose_config, run
+from e2e_utils import PYTHON, ade_data, coco_data, pose_config, run, seg_config
 
 pytestmark = pytest.mark.cluster
 
@@ -41,12 +43,7 @@ def pose_run(tmp_path_factory):
     return cfg, root / 'full' / 'epoch_2.pth'
 
 
-# Fails today (issue 21): torch's workers die on SIGTERM ("DataLoader
-# worker (pid N) is killed by signal: Terminated") and the run never
-# writes its preemption checkpoint.
-@pytest.mark.xfail(strict=True, reason='dataloader workers die on the '
-                   "group's stop signal (issue 21, not fixed yet)")
-@pytest.mark.parametrize('signame', ['SIGTERM'])
+@pytest.mark.parametrize('signame', ['SIGTERM', 'SIGUSR1'])
 def test_signal_to_process_group_then_resume_matches_uninterrupted(
         tmp_path, pose_run, signame):
     cfg, full = pose_run
@@ -70,3 +67,33 @@ def test_signal_to_process_group_then_resume_matches_uninterrupted(
                '--resume']).stdout
     assert 'Epoch(train) [2][7/7]' in log
     assert_same_training_state(full, work / 'epoch_2.pth')
+
+
+SEG_WORKERS = """
+train_dataloader.update(num_workers=2, persistent_workers=True)
+val_dataloader.update(num_workers=2, persistent_workers=True)
+"""
+
+
+@pytest.mark.parametrize('signame', ['SIGUSR1', 'SIGTERM'])
+def test_signal_to_process_group_iteration_based(tmp_path_factory, tmp_path,
+                                                 signame):
+    cfg = seg_config(tmp_path, ade_data(tmp_path_factory, num_val=1),
+                     iters=8)
+    with open(cfg, 'a') as f:
+        f.write(SEG_WORKERS)
+    work = tmp_path / 'cut'
+    code, log, left = train_then_signal_group(
+        cfg, work, getattr(signal, signame), 'Iter(train) [2/8]')
+    assert 'DataLoader worker' not in log, log[-3000:]
+    assert code == PREEMPTED_EXIT_CODE, log[-3000:]
+    assert not left, f'processes of the group left after the exit: {left}'
+    ckpts = list(work.glob('preempt_iter_*.pth'))
+    assert len(ckpts) == 1 and not (work / 'iter_8.pth').exists(), ckpts
+    n = load(ckpts[0])['meta']['iter']
+    assert 2 <= n < 8
+
+    log = run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(work),
+               '--resume']).stdout
+    assert f'resuming at iteration {n + 1}' in log
+    assert load(work / 'iter_8.pth')['meta']['iter'] == 8
