@@ -40,13 +40,14 @@ import logging
 import os
 import os.path as osp
 import signal
+import threading
 from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
 from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.logging import print_log
-from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
+from mmengine.runner import BaseLoop, EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from hrformer_mm.registry import DATA_SAMPLERS, LOOPS
@@ -160,7 +161,6 @@ class WorkersLeaveStopSignals:
 
     def __call__(self, worker_id: int) -> None:
         if signal.SIGTERM in self.signals:
-            import threading
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             threading.Thread(target=self._take_sigterm, daemon=True,
                              name='stop_signal_filter').start()
@@ -236,7 +236,6 @@ class _StopControl:
                       logger='current', level=logging.WARNING)
 
     def install(self) -> None:
-        import threading
         if threading.current_thread() is not threading.main_thread():
             return  # signal handlers can only be set in the main thread
         for sig in self.signals:
@@ -334,14 +333,11 @@ class _ResumableMixin:
         self._control = _StopControl(DEFAULT_STOP_SIGNALS if stop_signals
                                      is None else stop_signals)
         self.exit_code = exit_code
-        if isinstance(dataloader, dict):  # as mmengine's BaseLoop does
+        if isinstance(dataloader, dict):
             resumable_sampler_cfg(dataloader)
-            dataloader = runner.build_dataloader(
-                dataloader, seed=runner.seed,
-                diff_rank_seed=runner._randomness_cfg.get(
-                    'diff_rank_seed', False))
-        leave_stop_signals_to_main(dataloader, self._control.signals)
-        return dataloader
+        BaseLoop.__init__(self, runner, dataloader)  # builds it, no more
+        leave_stop_signals_to_main(self.dataloader, self._control.signals)
+        return self.dataloader
 
     def _setup(self):
         """After mmengine's ``__init__``."""

@@ -13,7 +13,8 @@ from hrformer_mm.engine import PREEMPTED_EXIT_CODE
 
 from cluster_utils import (assert_same_training_state, load,
                            train_then_signal_group)
-from e2e_utils import PYTHON, ade_data, coco_data, pose_config, run, seg_config
+from e2e_utils import (PYTHON, ade_data, coco_data, pose_config, run,
+                       seg_config)
 
 pytestmark = pytest.mark.cluster
 
