@@ -7,6 +7,7 @@ scratch.  A head whose input channels or output size disagree with the
 backbone or the dataset fails at the first batch with a shape error that
 names neither config key.
 """
+import contextlib
 import os.path as osp
 from typing import Dict, List
 
@@ -221,6 +222,33 @@ def _config_input_size(model_cfg: dict):
     return None
 
 
+@contextlib.contextmanager
+def _eager(model: torch.nn.Module):
+    """Run ``torch.compile``-d code of ``model`` eagerly inside the block.
+
+    The probe's blank images have shapes training never feeds: compiling
+    for them (and, with ``mode='reduce-overhead'``, recording CUDA graphs)
+    would cost start-up time on every rank and fill the compiler's cache
+    with graphs never used again.  torch >= 2.6 has a switch for it; before
+    that, the blocks :meth:`torch.nn.Module.compile` compiled in place (the
+    ``compile_cfg`` option) are called uncompiled.
+    """
+    set_stance = getattr(torch.compiler, 'set_stance', None)
+    if set_stance is not None:
+        with set_stance('force_eager'):
+            yield
+        return
+    compiled = {m: m._compiled_call_impl for m in model.modules()
+                if getattr(m, '_compiled_call_impl', None) is not None}
+    try:
+        for m in compiled:
+            m._compiled_call_impl = None
+        yield
+    finally:
+        for m, impl in compiled.items():
+            m._compiled_call_impl = impl
+
+
 def feature_channels(model: torch.nn.Module, size=PROBE_SIZE,
                      model_cfg: dict = None) -> List[int]:
     """Channels of each feature map the model's heads receive (backbone and
@@ -230,6 +258,8 @@ def feature_channels(model: torch.nn.Module, size=PROBE_SIZE,
 
     Raises :class:`ModelProbeError`, naming the input and the error, when
     the model runs neither: the first batch would fail the same way.
+    Compiled parts of the model run eagerly here (nothing is compiled for
+    the probe's shapes).
     """
     size = (size, size) if isinstance(size, int) else tuple(size)
     channels = input_channels(model)
@@ -246,7 +276,7 @@ def feature_channels(model: torch.nn.Module, size=PROBE_SIZE,
         for h, w in sizes:
             x = torch.zeros(1, channels, h, w, device=device)
             try:
-                with torch.no_grad():
+                with torch.no_grad(), _eager(model):
                     feats = model.extract_feat(x)
                 break
             except torch.cuda.OutOfMemoryError:

@@ -97,3 +97,28 @@ def test_out_of_memory_is_only_a_warning(monkeypatch):
     monkeypatch.setattr(model.backbone, 'forward', full)
     with pytest.warns(UserWarning, match='ran out of memory'):
         check_head_channels(cfg.model, model)
+
+
+@pytest.mark.parametrize('stance', ['set_stance', 'no set_stance'])
+def test_the_probe_of_a_compiled_backbone_compiles_nothing(monkeypatch,
+                                                           stance):
+    # The probe's 64x64 image is a shape training never sees: compiling it
+    # (and with mode='reduce-overhead' recording CUDA graphs for it) on every
+    # rank would be pure start-up cost.
+    from torch._dynamo.testing import CompileCounter
+    if stance == 'no set_stance':  # torch < 2.6
+        monkeypatch.delattr(torch.compiler, 'set_stance')
+    counter = CompileCounter()
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/pose/hrformer_demo_coco.py'))
+    cfg.model.backbone.arch = eval(MICRO_ARCH.replace('_delete_=True, ', ''))
+    cfg.model.backbone.compile_cfg = dict(backend=counter)
+    cfg.model.head.in_channels = 32
+    cfg, model = build_model_from_config(cfg)
+    assert model.backbone.compiled_blocks > 0
+    with pytest.raises(ConfigMismatchError, match='in_channels=32'):
+        check_head_channels(cfg.model, model)
+    assert counter.frame_count == 0
+    # the blocks are still compiled: the first real forward compiles them
+    with torch.no_grad():
+        model.eval().backbone(torch.zeros(1, 3, 64, 64))
+    assert counter.frame_count > 0
