@@ -137,11 +137,13 @@ class RNGStateHook(Hook):
 
     @staticmethod
     def _apply(state: dict) -> None:
+        # Runner.resume loads checkpoints onto the GPU where there is one
+        # (map_location='cuda'); the generators take CPU byte tensors only
         random.setstate(state['python'])
         np.random.set_state(state['numpy'])
-        torch.set_rng_state(state['torch'])
+        torch.set_rng_state(state['torch'].to('cpu', torch.uint8))
         if 'cuda' in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state(state['cuda'])
+            torch.cuda.set_rng_state(state['cuda'].to('cpu', torch.uint8))
 
 
 class NonFiniteLossError(FloatingPointError):
