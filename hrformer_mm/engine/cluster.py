@@ -24,9 +24,13 @@ What they add to mmengine's loops (see docs/clusters.md):
   trained on instead of loading them again (mmengine's iteration loop
   reads and augments ``iter`` batches to skip them, which also moves the
   random streams); the RNG state of the checkpoint is re-applied after the
-  data iterator is rebuilt.  With deterministic settings and
-  ``num_workers=0`` an interrupted and resumed run ends bit-identical to an
-  uninterrupted one.
+  data iterator is rebuilt.  Each sample's augmentation is drawn from a
+  seed of its own, ``(seed, epoch, index)``
+  (:mod:`hrformer_mm.datasets.sample_seeding`), so it does not depend on
+  the dataloader worker that draws it.  With deterministic settings an
+  interrupted and resumed run ends bit-identical to an uninterrupted one,
+  with any number of workers, and ``num_workers`` does not change the
+  result.
 * **Stops that reach every rank.**  An exception raised by the iteration
   or its hooks on one rank (``NonFiniteLossError`` on a NaN loss, say) is
   shared through the same all-reduce, and every rank raises the same
@@ -49,7 +53,10 @@ from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.logging import print_log
 from mmengine.runner import BaseLoop, EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
+from torch.utils.data import DataLoader
 
+from hrformer_mm.datasets.sample_seeding import (SampleKey,
+                                                 SampleSeededDataset)
 from hrformer_mm.registry import DATA_SAMPLERS, LOOPS
 
 #: Exit status of a preempted run: sysexits' EX_TEMPFAIL, "temporary
@@ -90,7 +97,16 @@ class ResumableDefaultSampler(DefaultSampler):
     """``DefaultSampler`` that can start its next epoch ``skip(n)`` samples
     (of this rank) in, for a resume from inside an epoch.  ``len`` stays
     the full epoch's, so batch indices and end-of-epoch tests of the hooks
-    keep their meaning."""
+    keep their meaning.  With ``sample_keys`` it yields
+    ``SampleKey(seed, epoch, index)`` instead of ``index``, for a
+    :class:`~hrformer_mm.datasets.SampleSeededDataset`."""
+
+    def __init__(self, dataset, shuffle: bool = True,
+                 seed: Optional[int] = None, round_up: bool = True,
+                 sample_keys: bool = False):
+        super().__init__(dataset, shuffle=shuffle, seed=seed,
+                         round_up=round_up)
+        self.sample_keys = sample_keys
 
     def skip(self, n: int) -> None:
         self._skip = int(n)
@@ -98,13 +114,31 @@ class ResumableDefaultSampler(DefaultSampler):
     def __iter__(self):
         indices = list(super().__iter__())
         n, self._skip = _skip_of(self), 0
+        if self.sample_keys:
+            return iter([SampleKey(self.seed, self.epoch, i)
+                         for i in indices[n:]])
         return iter(indices[n:])
 
 
 @DATA_SAMPLERS.register_module()
 class ResumableInfiniteSampler(InfiniteSampler):
     """``InfiniteSampler`` whose stream can be restarted ``skip(n)``
-    samples (of this rank) in, without loading them."""
+    samples (of this rank) in, without loading them.  With
+    ``sample_keys`` it yields ``SampleKey(seed, pass, index)``, ``pass``
+    counting the times the stream has gone through the data."""
+
+    def __init__(self, dataset, shuffle: bool = True,
+                 seed: Optional[int] = None, sample_keys: bool = False):
+        self.sample_keys = sample_keys  # before the stream is set up
+        super().__init__(dataset, shuffle=shuffle, seed=seed)
+
+    def _infinite_indices(self):
+        stream = super()._infinite_indices()
+        if not self.sample_keys:
+            yield from stream
+            return
+        for n, index in enumerate(stream):
+            yield SampleKey(self.seed, n // self.size, index)
 
     def skip(self, n: int) -> None:
         self.indices = itertools.islice(self._indices_of_rank(), int(n),
@@ -129,6 +163,46 @@ def resumable_sampler_cfg(loader_cfg) -> None:
         name = kind.split('.')[-1]
         if name in RESUMABLE_SAMPLERS and kind in (name, f'mmengine.{name}'):
             sampler['type'] = RESUMABLE_SAMPLERS[name]
+
+
+def sample_seeded_cfg(loader_cfg) -> bool:
+    """Give every sample of a dataloader config its own augmentation seed
+    (:mod:`hrformer_mm.datasets.sample_seeding`): the resumable sampler
+    yields ``SampleKey`` s and the dataset is wrapped in
+    ``SampleSeededDataset``.  Left alone where the sampler is another one,
+    the config sets ``sample_keys=False``, or a batch sampler (which may
+    read the indices itself) is configured.  Returns whether it applied."""
+    sampler = loader_cfg.get('sampler') if hasattr(loader_cfg, 'get') \
+        else None
+    if not sampler or sampler.get('type') not in \
+            RESUMABLE_SAMPLERS.values() or \
+            loader_cfg.get('batch_sampler') is not None:
+        return False
+    if not sampler.setdefault('sample_keys', True):
+        return False
+    dataset = loader_cfg.get('dataset')
+    if not isinstance(dataset, SampleSeededDataset) and not (
+            isinstance(dataset, dict) and
+            dataset.get('type') is SampleSeededDataset):
+        loader_cfg['dataset'] = dict(type=SampleSeededDataset,
+                                     dataset=dataset)
+    return True
+
+
+def own_worker_seeds(dataloader, seed: Optional[int]) -> None:
+    """Give ``dataloader`` a generator of its own for the base seed it
+    draws each time it starts an iterator (and its workers).  Otherwise
+    that draw comes from torch's global stream, once per epoch with
+    ``num_workers=0`` or non-persistent workers but once per run with
+    persistent ones, and the training draws after it (drop path, dropout)
+    then depend on ``num_workers`` and on whether the run was resumed at
+    an epoch boundary."""
+    if not isinstance(dataloader, DataLoader) or \
+            dataloader.generator is not None:
+        return
+    generator = torch.Generator()
+    generator.manual_seed(0 if seed is None else seed & ((1 << 63) - 1))
+    dataloader.generator = generator
 
 
 # -- dataloader workers ------------------------------------------------------
@@ -335,8 +409,11 @@ class _ResumableMixin:
         self.exit_code = exit_code
         if isinstance(dataloader, dict):
             resumable_sampler_cfg(dataloader)
+            sample_seeded_cfg(dataloader)
         BaseLoop.__init__(self, runner, dataloader)  # builds it, no more
         leave_stop_signals_to_main(self.dataloader, self._control.signals)
+        own_worker_seeds(self.dataloader,
+                         getattr(_sampler(self.dataloader), 'seed', None))
         return self.dataloader
 
     def _setup(self):
@@ -352,8 +429,10 @@ class _ResumableMixin:
         signals to this process as well."""
         val_loop = self.runner.val_loop
         if val_loop is not None:
-            leave_stop_signals_to_main(getattr(val_loop, 'dataloader', None),
-                                       self._control.signals)
+            val_loader = getattr(val_loop, 'dataloader', None)
+            leave_stop_signals_to_main(val_loader, self._control.signals)
+            own_worker_seeds(val_loader,
+                             getattr(_sampler(val_loader), 'seed', None))
         self._control.install()
 
     def _restore_sampler_seed(self) -> None:
@@ -457,6 +536,11 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
         self.runner.model.train()
         if start and not self._skip(start):
             start = 0  # fall back: read the batches (mmengine's way)
+        sampler = _sampler(self.dataloader)
+        if hasattr(sampler, 'set_epoch'):
+            # as DistSamplerSeedHook does; the epoch keys the augmentation
+            # seeds, so it must advance even in a config without that hook
+            sampler.set_epoch(self._epoch)
         loader = iter(self.dataloader)
         if start:
             print_log(f'resuming epoch {self._epoch + 1} at batch '

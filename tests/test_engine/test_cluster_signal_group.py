@@ -76,13 +76,22 @@ val_dataloader.update(num_workers=2, persistent_workers=True)
 """
 
 
-@pytest.mark.parametrize('signame', ['SIGUSR1', 'SIGTERM'])
-def test_signal_to_process_group_iteration_based(tmp_path_factory, tmp_path,
-                                                 signame):
-    cfg = seg_config(tmp_path, ade_data(tmp_path_factory, num_val=1),
-                     iters=8)
+@pytest.fixture(scope='module')
+def seg_run(tmp_path_factory):
+    """The config (random resize, crop, flip and photometric distortion,
+    2 persistent workers) and the uninterrupted run's final checkpoint."""
+    root = tmp_path_factory.mktemp('seg_group')
+    cfg = seg_config(root, ade_data(tmp_path_factory, num_val=1), iters=8)
     with open(cfg, 'a') as f:
         f.write(SEG_WORKERS)
+    run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(root / 'full')])
+    return cfg, root / 'full' / 'iter_8.pth'
+
+
+@pytest.mark.parametrize('signame', ['SIGUSR1', 'SIGTERM'])
+def test_signal_to_process_group_iteration_based(tmp_path, seg_run,
+                                                 signame):
+    cfg, full = seg_run
     work = tmp_path / 'cut'
     code, log, left = train_then_signal_group(
         cfg, work, getattr(signal, signame), 'Iter(train) [2/8]')
@@ -97,4 +106,4 @@ def test_signal_to_process_group_iteration_based(tmp_path_factory, tmp_path,
     log = run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(work),
                '--resume']).stdout
     assert f'resuming at iteration {n + 1}' in log
-    assert load(work / 'iter_8.pth')['meta']['iter'] == 8
+    assert_same_training_state(full, work / 'iter_8.pth')
