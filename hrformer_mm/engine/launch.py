@@ -43,8 +43,10 @@ def _common_args(parser: argparse.ArgumentParser) -> None:
         help='load checkpoints with full unpickling, which can run code: '
         'only for files you trust that hold types outside the safe '
         'allow-list (sets HRFORMER_TRUST_CHECKPOINTS=1)')
-    # torchrun sets LOCAL_RANK; older launchers pass --local-rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    # torchrun sets LOCAL_RANK; older launchers pass --local-rank; under
+    # --launcher mpi it comes from the MPI environment (mpi_environment)
+    parser.add_argument('--local_rank', '--local-rank', type=int,
+                        default=None)
 
 
 def train_parser() -> argparse.ArgumentParser:
@@ -89,14 +91,81 @@ def _load(args) -> Config:
     cfg.launcher = args.launcher
     if args.trust_checkpoint:
         os.environ[TRUST_ENV] = '1'
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.launcher == 'mpi':
+        os.environ.update(mpi_environment(args.local_rank))
+    elif 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank or 0)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+#: (launcher, rank, world size, local rank) variables each MPI launcher sets
+MPI_VARIABLES = (
+    ('Open MPI', 'OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE',
+     'OMPI_COMM_WORLD_LOCAL_RANK'),
+    ('MVAPICH2', 'MV2_COMM_WORLD_RANK', 'MV2_COMM_WORLD_SIZE',
+     'MV2_COMM_WORLD_LOCAL_RANK'),
+    ('MPICH / Intel MPI (Hydra)', 'PMI_RANK', 'PMI_SIZE', 'MPI_LOCALRANKID'),
+    ('Slurm srun', 'SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID'),
+)
+
+
+def mpi_environment(local_rank=None) -> dict:
+    """``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` of an MPI-launched rank,
+    from the variables its launcher sets (:data:`MPI_VARIABLES`).
+
+    ``LOCAL_RANK`` is the GPU this rank drives (the Runner gives it to DDP
+    as ``device_ids``): a ``LOCAL_RANK`` already set, else the launcher's
+    node-local rank, else ``local_rank`` (``--local-rank``); 0 where the
+    rank sees one GPU only (one GPU per rank, e.g. a per-rank
+    ``CUDA_VISIBLE_DEVICES``).  Where several GPUs are visible and none of
+    these says which is this rank's, every rank would pick GPU 0: refused
+    by name.
+    """
+    env = os.environ
+    found = [v for v in MPI_VARIABLES if v[1] in env and v[2] in env]
+    if not found:
+        names = ', '.join(f'{v[1]} / {v[2]} ({v[0]})' for v in MPI_VARIABLES)
+        raise RuntimeError(f'--launcher mpi: none of the MPI rank variables '
+                           f'is set ({names}); start the job with mpirun, '
+                           f'mpiexec or srun, or use another --launcher')
+    _, rank_var, size_var, local_var = found[0]
+    gpus = torch.cuda.device_count()
+    if 'LOCAL_RANK' in env:
+        local = int(env['LOCAL_RANK'])
+    elif gpus == 1:
+        local = 0
+    elif local_var in env:
+        local = int(env[local_var])
+    elif local_rank is not None:
+        local = local_rank
+    elif gpus > 1:
+        raise RuntimeError(
+            f'--launcher mpi: the local rank of rank {env[rank_var]} is not '
+            f'known ({local_var} is not set, nor LOCAL_RANK or --local-rank) '
+            f'and {gpus} GPUs are visible, so every rank on a node would use '
+            f'GPU 0; set LOCAL_RANK per rank, or give each rank one GPU '
+            f'(CUDA_VISIBLE_DEVICES)')
+    else:
+        local = 0
+    if gpus > 1 and local >= gpus:
+        raise RuntimeError(f'--launcher mpi: local rank {local} but only '
+                           f'{gpus} GPUs are visible on this node')
+    return dict(RANK=str(int(env[rank_var])),
+                WORLD_SIZE=str(int(env[size_var])), LOCAL_RANK=str(local))
+
+
+def default_timeout(backend: str) -> datetime.timedelta:
+    """torch's default process-group timeout for ``backend``: 10 minutes for
+    NCCL (where torch has NCCL), 30 for the others."""
+    from torch.distributed import constants
+    if backend == 'nccl' and constants.default_pg_nccl_timeout is not None:
+        return constants.default_pg_nccl_timeout
+    return constants.default_pg_timeout
 
 
 def replace_syncbn(node):
@@ -146,12 +215,13 @@ def restart_round_store(timeout: datetime.timedelta):
 def init_distributed(backend: str, timeout=None) -> bool:
     """``init_process_group(backend)`` for a torchrun worker, on the store
     of :func:`restart_round_store` where torchrun's agent serves one;
-    ``timeout`` in seconds (mmengine's ``dist_cfg.timeout``; torch's
-    default where None).  Returns False, doing nothing, where that store is
-    not needed and ``backend`` is not gloo: mmengine's ``init_dist`` then
-    initialises the process group as usual."""
+    ``timeout`` in seconds (mmengine's ``dist_cfg.timeout``; where None,
+    torch's default for the backend, :func:`default_timeout`).  Returns
+    False, doing nothing, where that store is not needed and ``backend`` is
+    not gloo: mmengine's ``init_dist`` then initialises the process group
+    as usual."""
     delta = datetime.timedelta(seconds=timeout) if timeout is not None \
-        else dist.default_pg_timeout
+        else default_timeout(backend)
     store = restart_round_store(delta)
     if store is None:
         if backend != 'gloo':
@@ -193,17 +263,42 @@ def _setup_cpu_distributed(cfg: Config) -> None:
               logger='current', level=logging.WARNING)
 
 
+def init_mpi_distributed(backend: str, timeout=None) -> None:
+    """``init_process_group(backend)`` for a rank started by an MPI
+    launcher, after ``_load`` has put its ``RANK``, ``WORLD_SIZE`` and
+    ``LOCAL_RANK`` (:func:`mpi_environment`) in the environment: each rank
+    selects its own GPU first.  mmengine's ``init_dist`` reads Open MPI's
+    variables alone; this serves every launcher of :data:`MPI_VARIABLES`.
+    The rendezvous is env:// on ``MASTER_ADDR`` (required) and
+    ``MASTER_PORT`` (default 29500, as mmengine's)."""
+    env = os.environ
+    if 'MASTER_ADDR' not in env:
+        raise KeyError('--launcher mpi: the environment variable MASTER_ADDR '
+                       '(the address of rank 0) is not set')
+    env.setdefault('MASTER_PORT', '29500')
+    delta = datetime.timedelta(seconds=timeout) if timeout is not None \
+        else default_timeout(backend)
+    if backend == 'nccl':
+        torch.cuda.set_device(int(env['LOCAL_RANK']))
+    dist.init_process_group(backend, rank=int(env['RANK']),
+                            world_size=int(env['WORLD_SIZE']), timeout=delta)
+
+
 def _prepare_environment(cfg: Config) -> None:
+    dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
+    # other dist_cfg options (init_backend, ...) stay with mmengine
+    own_init = not dist.is_initialized() and \
+        set(dist_cfg) <= {'backend', 'timeout'}
     if cfg.launcher != 'none' and not torch.cuda.is_available():
         _setup_cpu_distributed(cfg)
-    elif cfg.launcher == 'pytorch' and not dist.is_initialized() and \
-            set(cfg.env_cfg.get('dist_cfg', {})) <= {'backend', 'timeout'}:
+    elif cfg.launcher == 'pytorch' and own_init:
         # GPUs under torchrun: the same per-restart-round store (mmengine's
         # init_dist would use the env:// one); the Runner then skips init.
-        # Other dist_cfg options (init_backend, ...) stay with mmengine.
-        dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
         init_distributed(dist_cfg.get('backend', 'nccl'),
                          dist_cfg.get('timeout'))
+    elif cfg.launcher == 'mpi' and own_init:
+        init_mpi_distributed(dist_cfg.get('backend', 'nccl'),
+                             dist_cfg.get('timeout'))
     elif cfg.launcher == 'none' and not torch.cuda.is_available():
         # A single CPU process: SyncBN would fail at the first batch.
         replace_syncbn(cfg.model)
