@@ -8,6 +8,7 @@ backbone or the dataset fails at the first batch with a shape error that
 names neither config key.
 """
 import contextlib
+import os
 import os.path as osp
 from typing import Dict, List
 
@@ -85,13 +86,111 @@ def check_data_files(cfg: Config, splits: List[str]) -> None:
             '\n  '.join(missing) + '\n' + _DEMO_HINT)
 
 
+class CheckpointUnavailableError(CheckpointError, FileNotFoundError):
+    """A checkpoint the config names cannot be read on this machine: a
+    local file that is not there, or a URL that is neither in torch hub's
+    cache nor downloadable now."""
+
+
+def _local_copy_hint(cfg: Config, source, training: bool) -> str:
+    name = osp.basename(source.path or source.spec) or 'checkpoint.pth'
+    if source.key != 'load_from':
+        return f'--cfg-options {source.key}=/path/to/{name}'
+    if not training:
+        return f'give the local file as CHECKPOINT (tools/test.py CONFIG ' \
+            f'/path/to/{name})'
+    if cfg.get('resume'):
+        return f'--resume /path/to/{name}'
+    return f'--cfg-options load_from=/path/to/{name}'
+
+
+def check_checkpoints_available(cfg: Config, training: bool = True) -> None:
+    """Raise :class:`CheckpointUnavailableError` naming every checkpoint of
+    ``cfg`` that cannot be read here: with ``training``, every
+    ``type='Pretrained'`` initialiser of the model and ``load_from`` (also
+    the file ``--resume`` reads); else ``load_from`` alone, which is all
+    evaluation reads.
+
+    A URL (or an ``open-mmlab://`` / ``torchvision://`` name, resolved to
+    its URL) passes when its file is in torch hub's cache.  When it is not,
+    one HEAD request asks its server, with a short timeout, whether it could
+    be downloaded (nothing is downloaded here); with ``HRFORMER_OFFLINE=1``
+    no server is asked and the URL fails at once.  Schemes other storage
+    backends read (``s3://``, ...) are not checked.
+
+    Without this, a compute node without internet builds the whole runner
+    and then stops in ``init_weights`` with a bare ``URLError`` that names
+    neither the config key nor the file it looked for.
+    """
+    from hrformer_mm.checkpoint_sources import (OFFLINE_ENV,
+                                                checkpoints_named,
+                                                url_problem)
+    offline = os.environ.get(OFFLINE_ENV, '').strip().lower() in (
+        '1', 'true', 'yes')
+    problems, asked, any_url = [], {}, False
+    for source in checkpoints_named(cfg, training=training):
+        if source.error:
+            reason = source.error
+        elif not source.checked or source.present:
+            continue
+        elif source.url is None:
+            reason = 'no such file'
+        elif offline:
+            reason = f'not in the cache, and {OFFLINE_ENV}=1 is set'
+        else:
+            if source.url not in asked:
+                asked[source.url] = url_problem(source.url)
+            if asked[source.url] is None:
+                continue
+            reason = f'not in the cache, and {asked[source.url]}'
+        given_by = ''
+        if source.key == 'load_from' and not training:
+            given_by = ' (the CHECKPOINT argument)'
+        elif source.key == 'load_from' and cfg.get('resume'):
+            given_by = ' (--resume)'
+        lines = [f'{source.key} = {source.spec}{given_by}']
+        if source.url not in (None, source.spec):
+            lines.append(f'  URL: {source.url}')
+        if source.url is not None:
+            lines.append(f"  read from torch hub's cache: {source.path}")
+            any_url = True
+        elif source.path not in (None, source.spec):
+            lines.append(f'  read from: {source.path}')
+        lines.append(f'  {reason}')
+        hint = f'  use a local copy: {_local_copy_hint(cfg, source, training)}'
+        if source.url is not None:
+            hint += ', or put the file at the path above'
+        lines.append(hint)
+        problems.append('\n  '.join(lines))
+    if problems:
+        message = ('checkpoints named in the config cannot be read on this '
+                   'machine:\n  ' + '\n  '.join(problems))
+        if any_url:
+            message += (
+                "\nThe cache is torch.hub.get_dir()/checkpoints "
+                '($TORCH_HOME/hub/checkpoints; by default '
+                '~/.cache/torch/hub/checkpoints). For compute nodes without '
+                'internet, fill it on a machine that has internet with '
+                f'`python tools/fetch_weights.py {cfg.filename or "CONFIG"}` '
+                'and copy the files to the same place here (or point '
+                'TORCH_HOME at a shared copy).')
+        raise CheckpointUnavailableError(message)
+
+
 def load_state_dict_from_file(filename: str) -> Dict[str, torch.Tensor]:
     """The ``state_dict`` of a checkpoint file, with a clear error if the file
-    is missing, truncated or not a PyTorch checkpoint."""
-    if not osp.isfile(filename):
+    is missing, truncated or not a PyTorch checkpoint.  URLs and the other
+    names mmengine's ``CheckpointLoader`` reads go through it (a cached URL
+    is read from torch hub's cache)."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from hrformer_mm.checkpoint_sources import is_local
+    local = is_local(filename)
+    if local and not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} not found')
     try:
-        ckpt = load_checkpoint_file(filename, map_location='cpu')
+        ckpt = load_checkpoint_file(filename, map_location='cpu') if local \
+            else CheckpointLoader.load_checkpoint(filename, 'cpu', 'silent')
     except UntrustedCheckpointError:
         raise
     except Exception as e:  # noqa: BLE001 - torch raises many kinds here
