@@ -2,8 +2,10 @@
 # from the config (same model, same weights and checkpoints as
 # hrformer_b_coco.py; see docs/benchmarks.md, "GPU"):
 #   * backbone.compile_cfg: every transformer block compiled on its own
-#     (torch.compile, inductor); the blocks of one stream share one compiled
-#     graph, so compiling stays short.  dict(mode='reduce-overhead') adds
+#     (torch.compile, inductor); the blocks of one stream share their
+#     compiled graphs, so compiling stays short.  With several GPUs the
+#     FFN's SyncBN layers synchronise eagerly between the compiled pieces
+#     of a block (docs/benchmarks.md).  dict(mode='reduce-overhead') adds
 #     CUDA graphs;
 #   * model.train_cfg.compute_acc=False: mmpose's heatmap head otherwise
 #     copies the heatmaps to the host and computes a PCK accuracy in numpy

@@ -486,6 +486,12 @@ def build_runner(cfg: Config):
         RUNNERS.build(cfg)
     model = runner.model.module if hasattr(runner.model, 'module') \
         else runner.model
+    # the Runner's sync_bn option converted the norms after the backbone
+    # compiled its blocks
+    from hrformer_mm.models.backbones import MultiResolutionBackbone
+    for m in model.modules():
+        if isinstance(m, MultiResolutionBackbone):
+            m.keep_sync_batchnorm_eager()
     check_head_channels(cfg.model, model)
     if cfg.get('load_from'):
         check_checkpoint_matches(model, cfg.load_from)

@@ -27,6 +27,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
                       apply_transition, fuse_conv_activations, make_res_layer,
                       make_transition)
+from .eager_sync_bn import keep_sync_batchnorm_eager
 from .weights import (ConversionReport, backbone_load_pre_hook,
                       install_registration_hook)
 
@@ -44,13 +45,15 @@ def compile_repeated_blocks(root: nn.Module, classes: Tuple[type, ...],
                             **compile_kwargs) -> int:
     """``torch.compile`` every submodule of ``root`` that is an instance of
     ``classes``, in place, each on its own (regional compilation); returns
-    how many.  ``dynamic`` defaults to False, and the compiler's recompile
-    limit is raised to :data:`RECOMPILE_LIMIT` if lower (see
+    how many.  ``dynamic`` defaults to False, the compiler's recompile
+    limit is raised to :data:`RECOMPILE_LIMIT` if lower, and SyncBN in the
+    blocks synchronises outside the graphs (see
     :meth:`MultiResolutionBackbone.compile_blocks`)."""
     compile_kwargs = {'dynamic': False, **compile_kwargs}
     _raise_recompile_limit(RECOMPILE_LIMIT)
     blocks = [m for m in root.modules() if isinstance(m, classes)]
     for m in blocks:
+        keep_sync_batchnorm_eager(m)
         m.compile(**compile_kwargs)
     return len(blocks)
 
@@ -195,6 +198,11 @@ class MultiResolutionBackbone(BaseModule):
         raised to :data:`RECOMPILE_LIMIT` if lower, since a training run
         needs one graph per stream for training, evaluation and each batch
         size.
+
+        SyncBN layers inside the blocks become :class:`.EagerSyncBatchNorm`:
+        with more than one rank their synchronising forward runs eagerly
+        between the compiled pieces of a block (a few graphs per stream in
+        training instead of one), never inside a graph.
         """
         if not self.compile_units:
             raise NotImplementedError(
@@ -202,6 +210,17 @@ class MultiResolutionBackbone(BaseModule):
         self.compiled_blocks = compile_repeated_blocks(
             self, self.compile_units, **compile_kwargs)
         return self.compiled_blocks
+
+    def keep_sync_batchnorm_eager(self) -> int:
+        """Make the SyncBN layers of the compiled blocks synchronise outside
+        the graphs again, after something replaced the blocks' norms
+        (mmengine's ``sync_bn`` option converts every BN, SyncBN included,
+        to a new ``nn.SyncBatchNorm`` once the model is built); returns how
+        many were swapped."""
+        if not self.compiled_blocks:
+            return 0
+        return sum(keep_sync_batchnorm_eager(m) for m in self.modules()
+                   if isinstance(m, self.compile_units))
 
     def _freeze_stages(self) -> None:
         for m in self._frozen_modules():
