@@ -122,3 +122,18 @@ def test_the_probe_of_a_compiled_backbone_compiles_nothing(monkeypatch,
     with torch.no_grad():
         model.eval().backbone(torch.zeros(1, 3, 64, 64))
     assert counter.frame_count > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_the_probe_records_no_cuda_graphs_with_reduce_overhead():
+    from torch._dynamo.utils import counters
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/pose/hrformer_demo_coco.py'))
+    cfg.model.backbone.arch = eval(MICRO_ARCH.replace('_delete_=True, ', ''))
+    cfg.model.backbone.compile_cfg = dict(mode='reduce-overhead')
+    cfg.model.head.in_channels = 8
+    cfg, model = build_model_from_config(cfg)
+    model.cuda()
+    counters.clear()
+    check_head_channels(cfg.model, model)
+    assert counters['stats']['unique_graphs'] == 0
+    assert not counters['inductor']  # nothing compiled, no graph recorded
