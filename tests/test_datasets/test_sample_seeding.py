@@ -3,6 +3,7 @@ a draw of sample ``index`` in pass ``epoch`` of a run seeded ``seed`` is
 the same whichever process draws it and in whatever order, and leaves the
 caller's random streams where they were."""
 import itertools
+import pickle
 import random
 
 import numpy as np
@@ -106,11 +107,27 @@ def test_seeded_draws_leave_the_cuda_generators_alone(monkeypatch):
         torch.rand(())
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
+def test_seeded_draws_leave_the_cuda_rng_state_unchanged_on_a_gpu():
+    torch.cuda.init()
+    before = torch.cuda.get_rng_state()
+    with seeded_draws(7, 0, 1):
+        torch.rand(())
+    assert torch.equal(torch.cuda.get_rng_state(), before)
+
+
 def test_wrapper_passes_metainfo_and_unwraps_keys_for_data_info():
     dataset = SampleSeededDataset(AugmentedImages())
     assert dataset.metainfo == dict(classes=('a', 'b'))
     assert len(dataset) == 6
     assert dataset.get_data_info(SampleKey(7, 1, 4)) == dict(index=4)
+
+
+def test_wrapper_survives_pickling_for_spawned_workers():
+    dataset = SampleSeededDataset(AugmentedImages())
+    copy = pickle.loads(pickle.dumps(dataset))
+    key = SampleKey(7, 0, 3)
+    assert _same(copy[key], dataset[key])
 
 
 def test_default_sampler_keys_carry_its_seed_epoch_and_skip():
