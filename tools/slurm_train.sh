@@ -24,6 +24,8 @@ REQUEUE=${REQUEUE:-1}
 PREEMPTED=75  # hrformer_mm.engine.PREEMPTED_EXIT_CODE
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON=${PYTHON:-python}
+# expanded as ${RESUME[@]+"${RESUME[@]}"}: under set -u, bash < 4.4 takes
+# "${RESUME[@]}" of an empty array for an unbound variable
 RESUME=()
 if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
     RESUME=(--resume)  # after the user's options: the newest checkpoint
@@ -41,7 +43,7 @@ srun -p "$PARTITION" \
     --signal=USR1@"$SIGNAL_SECS" \
     $SRUN_ARGS \
     "$PYTHON" -u "$ROOT/tools/train.py" "$CONFIG" --launcher slurm \
-    "${@:4}" "${RESUME[@]}"
+    "${@:4}" ${RESUME[@]+"${RESUME[@]}"}
 rc=$?
 if [ "$rc" -eq "$PREEMPTED" ]; then
     if [ "$REQUEUE" = 1 ] && [ -n "${SLURM_JOB_ID:-}" ]; then
