@@ -43,7 +43,7 @@ class EmulatedSyncBatchNorm(Function):
                            x.new_full((1, ), x.numel() // c)])
         dist.all_reduce(stats, group=group)
         rows = stats.unsqueeze(0)
-        rows = rows[rows[:, -1] >= 1]  # ranks with data: a data-dependent shape
+        rows = rows[rows[:, -1] >= 1]  # ranks with data: data-dependent shape
         n = rows[:, -1].sum()
         mean = rows[:, :c].sum(0) / n
         var = rows[:, c:2 * c].sum(0) / n - mean.square()
