@@ -52,6 +52,91 @@ def test_parameter_count_matches_paper(arch, expected_m):
     assert _params(HRNet(arch)) / 1e6 == pytest.approx(expected_m, rel=5e-3)
 
 
+# Backbone parameters of mmpretrain 1.2.0's HRNet(arch=...) (its arch_zoo,
+# mmpretrain/models/backbones/hrnet.py, counted).  With mmpretrain's
+# HRFuseScales neck and linear head they give the classifier counts of its
+# hrnet/metafile.yml (21295164 for w18 ... 128056104 for w64,
+# test_classifier_configs_have_the_published_parameter_counts).
+MMPRETRAIN_BACKBONE_PARAMS = {
+    'w18': 9562260, 'w30': 25812276, 'w32': 29305536, 'w40': 45521216,
+    'w44': 54974640, 'w48': 65325120, 'w64': 115697600}
+
+
+def _shapes(module):
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize('arch', sorted(MMPRETRAIN_BACKBONE_PARAMS))
+def test_every_mmpretrain_width_is_mmpretrains_hrnet(arch):
+    with torch.device('meta'):  # shapes only: W64 in milliseconds
+        ours = HRNet(arch)
+    assert _params(ours) == MMPRETRAIN_BACKBONE_PARAMS[arch]
+    backbones = pytest.importorskip('mmpretrain.models.backbones')
+    with torch.device('meta'):
+        theirs = backbones.HRNet(arch=arch)
+    # the same tensors under the same names: its checkpoints load unchanged
+    assert _shapes(ours) == _shapes(theirs)
+
+
+def _release_small_extra(version):
+    """The stages of the HRNet ImageNet release's
+    experiments/cls_hrnet_w18_small_v{1,2}_sgd_lr5e-2_wd1e-4_bs32_x100.yaml,
+    in the hosts' ``extra`` form."""
+    if version == 1:  # a 16-wide model, though the release names it W18
+        stage1, widths, modules, blocks = (1, 32), (16, 32, 64, 128), \
+            (1, 1, 1), 2
+    else:
+        stage1, widths, modules, blocks = (2, 64), (18, 36, 72, 144), \
+            (1, 3, 2), 2
+    extra = dict(stage1=dict(num_modules=1, num_branches=1,
+                             block='BOTTLENECK', num_blocks=(stage1[0], ),
+                             num_channels=(stage1[1], )))
+    for s, n in zip((2, 3, 4), modules):
+        extra[f'stage{s}'] = dict(num_modules=n, num_branches=s,
+                                  block='BASIC', num_blocks=(blocks, ) * s,
+                                  num_channels=widths[:s])
+    return extra
+
+
+@pytest.mark.parametrize('arch,version,expected', [
+    ('w18-small-v1', 1, 1_477_920), ('w18-small-v2', 2, 3_860_720),
+    ('w18-small', 2, 3_860_720)])
+def test_small_widths_are_the_releases(arch, version, expected):
+    """W18-small v1 / v2 of the HRNet ImageNet release; mmseg's
+    'w18-small' (HRNetV2-W18-Small, fcn_hr18s) is v2."""
+    with torch.device('meta'):
+        ours = HRNet(arch)
+    assert _params(ours) == expected
+    backbones = pytest.importorskip('mmseg.models.backbones')
+    with torch.device('meta'):
+        theirs = backbones.HRNet(_release_small_extra(version))
+    assert _shapes(ours) == _shapes(theirs)
+
+
+# Whole classifiers: mmpretrain 1.2.0's hrnet/metafile.yml (exact counts,
+# hrnet-<w>_3rdparty_8xb32_in1k) and the HRNet-Image-Classification README
+# (13.2M and 15.6M for HRNet-W18-C-Small-v1 / v2, whose head convolutions
+# carry 3840 biases that mmpretrain's HRFuseScales folds away).
+PUBLISHED_CLASSIFIER_PARAMS = {
+    'w18': 21295164, 'w30': 37708380, 'w32': 41228840, 'w40': 57553320,
+    'w44': 67061144, 'w48': 77466024, 'w64': 128056104,
+    'w18_small_v1': 13.2e6, 'w18_small_v2': 15.6e6}
+
+
+@pytest.mark.parametrize('width', sorted(PUBLISHED_CLASSIFIER_PARAMS))
+def test_classifier_configs_have_the_published_parameter_counts(width):
+    from hrformer_mm.engine.launch import build_model_from_config
+    from e2e_utils import ROOT
+    with torch.device('meta'):
+        _, model = build_model_from_config(
+            f'{ROOT}/configs/cls/hrnet_{width}_imagenet.py')
+    expected = PUBLISHED_CLASSIFIER_PARAMS[width]
+    if isinstance(expected, float):  # published in 0.1M
+        assert round(_params(model) / 1e5) * 1e5 == expected
+    else:
+        assert _params(model) == expected
+
+
 @pytest.mark.parametrize('host', ['mmpose', 'mmseg'])
 @pytest.mark.parametrize('arch,size,multiscale', [
     ('w18', (96, 64), True), ('w18', (96, 64), False),

@@ -32,7 +32,8 @@ from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, Bottleneck, make_res_layer
 from ..layers import complete_upsample_cfg
 from .base import HRNetLayoutBackbone, warn_renamed
-from .hrnet_weights import hrnet_checkpoint_filter
+from .hrnet_weights import (hrnet_checkpoint_filter,
+                            mmpretrain_classifier_layout)
 from .host_form import (changed_options, check_arch_is_ours,
                         is_pretrained_init, options_from_extra,
                         pretrained_init_cfg, zero_init_residual_norms)
@@ -45,8 +46,11 @@ class HRNet(HRNetLayoutBackbone):
     """HRNet backbone.
 
     Args:
-        arch: ``'w18'``, ``'w32'`` (the default), ``'w48'``,
-            ``'w18-small'`` (mmseg's HRNetV2-W18-Small) or a dict with
+        arch: ``'w18'``, ``'w30'``, ``'w32'`` (the default), ``'w40'``,
+            ``'w44'``, ``'w48'``, ``'w64'`` (mmpretrain's widths),
+            ``'w18-small-v1'``, ``'w18-small-v2'`` (the HRNet ImageNet
+            release's small models), ``'w18-small'`` (mmseg's
+            HRNetV2-W18-Small, the same as v2) or a dict with
             ``channels`` (4 widths), ``num_modules`` (stages 2-4) and
             optionally ``num_blocks`` (BasicBlocks per branch per module:
             one number, or one per stage), ``stage1_blocks``,
@@ -104,11 +108,21 @@ class HRNet(HRNetLayoutBackbone):
     """
 
     arch_zoo: Dict[str, dict] = {
+        # the HRNet ImageNet release's small models; v1 is 16 wide and
+        # its stage 1 a single bottleneck of 32 (128 channels out)
+        'w18-small-v1': dict(channels=(16, 32, 64, 128),
+                             num_modules=(1, 1, 1), num_blocks=2,
+                             stage1_blocks=1, stage1_channels=32),
+        'w18-small-v2': dict(channels=(18, 36, 72, 144),
+                             num_modules=(1, 3, 2), num_blocks=2,
+                             stage1_blocks=2),
+        # mmseg's HRNetV2-W18-Small (fcn_hr18s): the release's v2
         'w18-small': dict(channels=(18, 36, 72, 144), num_modules=(1, 3, 2),
                           num_blocks=2, stage1_blocks=2),
-        'w18': dict(channels=(18, 36, 72, 144), num_modules=(1, 4, 3)),
-        'w32': dict(channels=(32, 64, 128, 256), num_modules=(1, 4, 3)),
-        'w48': dict(channels=(48, 96, 192, 384), num_modules=(1, 4, 3)),
+        # W x (1, 2, 4, 8), as mmpretrain's arch_zoo and the release
+        **{f'w{w}': dict(channels=(w, 2 * w, 4 * w, 8 * w),
+                         num_modules=(1, 4, 3))
+           for w in (18, 30, 32, 40, 44, 48, 64)},
     }
     arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
 
@@ -120,6 +134,9 @@ class HRNet(HRNetLayoutBackbone):
     compile_units = (BasicBlock, Bottleneck)
     #: reads other releases' checkpoints at load time (hrnet_weights.py)
     checkpoint_filter = staticmethod(hrnet_checkpoint_filter)
+    #: reads the reference ImageNet classifier (the HRNet release's,
+    #: timm's) into mmpretrain's HRNet classifier (hrnet_weights.py)
+    reference_classifier_layout = staticmethod(mmpretrain_classifier_layout)
 
     def __init__(self,
                  arch: Union[str, dict, None] = None,

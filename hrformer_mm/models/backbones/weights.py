@@ -265,25 +265,35 @@ def relocate_reference_classifier(state: dict, prefix: str,
     with an :class:`~hrformer_mm.models.necks.HRClassificationNeck` keeps
     them: ``backbone.*``, ``neck.*`` (``incre_modules``,
     ``downsamp_modules``, ``final_layer``) and ``head.fc.*`` (the linear
-    ``classifier``).  The backbone's keys are then adapted by its family's
-    filter like any whole model's.  Returns whether anything moved."""
+    ``classifier``), or, where the backbone's family reads it into a host's
+    own neck (its ``reference_classifier_layout``, e.g. HRNet into
+    mmpretrain's ``HRFuseScales``), where that puts them.  The backbone's
+    keys are then adapted by its family's filter like any whole model's.
+    Returns whether anything moved."""
     from ..necks.hr_classification import HRClassificationNeck
-    if not isinstance(getattr(parent, 'neck', None), HRClassificationNeck):
+    family_layout = getattr(type(parent._modules.get('backbone')),
+                            'reference_classifier_layout', None)
+    layout = family_layout(parent) if family_layout else None
+    if layout is None and not isinstance(getattr(parent, 'neck', None),
+                                         HRClassificationNeck):
         return False
     sub, _ = unwrap(_sub_state(state, prefix))
     sub = strip_module(sub)
     if any(k.startswith(('backbone.', 'neck.')) for k in sub) or not any(
             _REFERENCE_CLS_HEAD.match(k) for k in sub):
         return False
-    moved = {}
-    for key, value in sub.items():
-        m = _REFERENCE_CLS_HEAD.match(key)
-        if m is None:
-            moved['backbone.' + key] = value
-        elif m.group(2) == 'classifier':
-            moved['head.fc.' + key[m.end():]] = value
-        else:
-            moved['neck.' + key[len(m.group(1) or ''):]] = value
+    if layout is not None:
+        moved = layout(sub)
+    else:
+        moved = {}
+        for key, value in sub.items():
+            m = _REFERENCE_CLS_HEAD.match(key)
+            if m is None:
+                moved['backbone.' + key] = value
+            elif m.group(2) == 'classifier':
+                moved['head.fc.' + key[m.end():]] = value
+            else:
+                moved['neck.' + key[len(m.group(1) or ''):]] = value
     for key in [k for k in state if k.startswith(prefix)]:
         del state[key]
     state.update({prefix + k: v for k, v in moved.items()})
