@@ -20,6 +20,10 @@ class RNGStateHook(Hook):
     resume than in an uninterrupted run.  With this hook (and a seeded run)
     the two runs are bit-identical.  Data augmentation runs in dataloader
     workers, which mmengine seeds deterministically by itself.
+
+    On a GPU, ``Runner.resume`` loads the whole checkpoint onto it; what the
+    host consumes goes back to the host here: the RNG states and the
+    optimizers' step counts (:func:`optimizer_steps_to_host`).
     """
 
     # before CheckpointHook (VERY_LOW): the gather below runs on every
@@ -110,6 +114,7 @@ class RNGStateHook(Hook):
         checkpoint['rng_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        optimizer_steps_to_host(checkpoint.get('optimizer'))
         states = checkpoint.get('rng_states')
         if not states:
             return
@@ -144,6 +149,28 @@ class RNGStateHook(Hook):
         torch.set_rng_state(state['torch'].to('cpu', torch.uint8))
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state(state['cuda'].to('cpu', torch.uint8))
+
+
+def optimizer_steps_to_host(optimizer_state) -> None:
+    """Put the step counts of an optimizer state dict (or of a dict of
+    them, as ``OptimWrapperDict`` saves) on the host, in place.
+
+    A non-fused, non-capturable Adam / AdamW keeps its step count on the
+    CPU and reads it with ``.item()`` in every step; torch's
+    ``load_state_dict`` leaves the count on the device it was loaded onto,
+    so after a resume onto the GPU each parameter would cost a
+    device-to-host synchronisation per iteration.  Fused and capturable
+    optimizers move the count to the parameter's device themselves."""
+    if not isinstance(optimizer_state, dict):
+        return
+    if 'state' in optimizer_state and 'param_groups' in optimizer_state:
+        for state in optimizer_state['state'].values():
+            step = state.get('step') if isinstance(state, dict) else None
+            if isinstance(step, torch.Tensor) and step.device.type != 'cpu':
+                state['step'] = step.cpu()
+        return
+    for value in optimizer_state.values():
+        optimizer_steps_to_host(value)
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -102,3 +102,23 @@ def test_gpu_loaded_rng_states_restore_the_saved_streams(monkeypatch):
     assert draws() == expected
     assert len(restored_cuda) == 2
     assert torch.equal(restored_cuda[1], saved_cuda)
+
+
+def test_gpu_loaded_optimizer_steps_go_back_to_the_host():
+    """torch keeps a (non-fused, non-capturable) Adam's step count on the
+    host and reads it with ``.item()`` every iteration; loaded onto the GPU
+    it would cost a device-to-host sync per parameter per iteration for
+    the rest of the run."""
+    exp_avg = torch.full((3, ), 0.5)
+    optimizer = dict(
+        state={0: dict(step=torch.tensor(7.), exp_avg=exp_avg),
+               1: dict(step=torch.tensor(7.), exp_avg=exp_avg)},
+        param_groups=[dict(params=[0, 1], lr=0.1)])
+    loaded = moved_to(dict(optimizer=optimizer), 'cuda')
+
+    RNGStateHook().after_load_checkpoint(SimpleNamespace(), loaded)
+    for state in loaded['optimizer']['state'].values():
+        assert state['step'].device.type == 'cpu'
+        assert float(state['step']) == 7.
+        # the moments follow the parameters (optimizer.load_state_dict)
+        assert state['exp_avg'].device.type == 'cuda'
