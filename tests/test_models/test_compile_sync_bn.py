@@ -22,6 +22,9 @@ from hrformer_mm.models.backbones import HRFormer
 from hrformer_mm.models.backbones.eager_sync_bn import (
     EagerSyncBatchNorm, keep_sync_batchnorm_eager)
 
+from cluster_utils import HELPERS, free_port
+from e2e_utils import PYTHON, run
+
 ARCH = dict(channels=(8, 16, 32, 64), num_heads=(1, 1, 2, 2),
             num_modules=(1, 1, 1), num_blocks=2)  # 18 blocks, 4 streams
 
@@ -214,3 +217,17 @@ def test_sync_bn_converted_after_compiling_is_swapped_again():
     assert model.keep_sync_batchnorm_eager() == 18 * 3  # the FFNs' norms
     assert type(model.bn1) is nn.SyncBatchNorm  # the stem is eager anyway
     assert HRFormer(ARCH).keep_sync_batchnorm_eager() == 0  # not compiled
+
+
+@pytest.mark.cluster
+def test_two_processes_train_the_compiled_blocks_as_the_eager_ones():
+    """Two real ranks (torchrun, gloo) instead of the fake group, so the
+    emulated SyncBN synchronises across processes; aot_eager traces forward
+    and backward as inductor does.  On a GPU machine the same helper runs
+    torch's own SyncBN (docs/gpu.md)."""
+    proc = run([PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+                f'--master_port={free_port()}',
+                f'{HELPERS}/sync_bn_compile_check.py', '--backend',
+                'aot_eager'], timeout=600)
+    for rank in (0, 1):
+        assert f'rank {rank}: ok (24 graphs' in proc.stdout, proc.stdout
