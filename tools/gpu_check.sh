@@ -52,4 +52,4 @@ step iteration_time 60 "$PYTHON" tools/analysis/iteration_time.py \
     configs/pose/hrformer_demo_coco.py --amp --iters 10 --warmup 3 \
     --cfg-options train_dataloader.num_workers=8
 
-printf '%s\n' "${SUMMARY[@]}" | tee "$OUT_DIR/summary.txt"
+printf '%s\n' ${SUMMARY[@]+"${SUMMARY[@]}"} | tee "$OUT_DIR/summary.txt"
