@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .attention_utils import (aligned_attn_mask, pad_last_dim,
+                              wants_fused_layout)
 from .graph_capture import capturing_graph
 
 __all__ = [
@@ -84,7 +86,17 @@ class WindowMultiHeadAttention(nn.Module):
     Input and output are (num_windows * B, K*K, C).  Parameter names
     (``qkv``, ``proj``, ``relative_position_bias_table``) follow mmpose so its
     checkpoints load unchanged.
+
+    Attention runs through ``F.scaled_dot_product_attention``.  On CUDA the
+    heads and the mask are laid out for its fused memory-efficient kernel
+    (:mod:`.attention_utils`), which otherwise falls back to full attention
+    matrices at HRFormer-T / -B's head dims; elsewhere that layout would only
+    add work.
     """
+
+    #: lay q, k, v and the mask out for the fused CUDA kernels: None on CUDA
+    #: inputs only, True / False always / never (same outputs either way)
+    fused_layout: Optional[bool] = None
 
     def __init__(self,
                  embed_dims: int,
@@ -141,27 +153,55 @@ class WindowMultiHeadAttention(nn.Module):
             self._bias_cache = (key, bias)
         return bias
 
+    def attention_mask(self, batch_windows: int,
+                       mask: Optional[torch.Tensor], dtype: torch.dtype,
+                       aligned: bool = False) -> Optional[torch.Tensor]:
+        """The additive ``attn_mask`` (B*nW or 1, heads or 1, N, N) of
+        :meth:`forward`: relative position bias plus padding mask, in
+        ``dtype``.  ``aligned``: stored as the fused CUDA kernels take it
+        (rows padded to a multiple of 8 and sliced back), built so in the
+        first place rather than copied by SDPA on every call."""
+        n = self.window_size**2
+        parts = []
+        if self.with_rpe:
+            parts.append(self.relative_position_bias().unsqueeze(0))
+        if mask is not None:
+            parts.append(mask)
+        if not parts:
+            return None
+        if aligned:
+            parts = [pad_last_dim(p) for p in parts]
+        if mask is not None:
+            parts[-1] = parts[-1].repeat(batch_windows // mask.shape[0], 1,
+                                         1, 1)
+        bias = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        bias = bias.to(dtype)[..., :n]
+        return aligned_attn_mask(bias) if aligned else bias
+
     def forward(self,
                 x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         """``mask``: additive, broadcastable to (B*nW, heads, N, N), with the
         window index varying fastest over B*nW (shape (nW, 1, 1, N))."""
         BW, N, C = x.shape
-        qkv = self.qkv(x).view(BW, N, 3, self.num_heads, C // self.num_heads)
+        head_dim = C // self.num_heads
+        fused = self.fused_layout
+        if fused is None:
+            fused = wants_fused_layout(x)
+        qkv = self.qkv(x).view(BW, N, 3, self.num_heads, head_dim)
+        if fused:
+            # The memory-efficient kernel (flash takes no bias) wants a head
+            # dim that is a multiple of 8 (HRFormer-T: 18, -B: 39).  Zero
+            # channels add nothing to q.k and give zero output channels,
+            # dropped before the projection; the scale stays the true one.
+            qkv = pad_last_dim(qkv)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        bias = self.relative_position_bias().unsqueeze(0) \
-            if self.with_rpe else None
-        if mask is not None:
-            nW = mask.shape[0]
-            mask = mask.repeat(BW // nW, 1, 1, 1)
-            bias = mask if bias is None else bias + mask
-        # Fused attention kernels (flash / memory-efficient on GPU) are the
-        # main lever against HRFormer being slower than its FLOPs suggest.
+        bias = self.attention_mask(BW, mask, q.dtype, aligned=fused)
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=bias.to(q.dtype) if bias is not None else None,
+            q, k, v, attn_mask=bias,
             dropout_p=self.attn_drop_rate if self.training else 0.,
             scale=self.scale)
-        out = out.transpose(1, 2).reshape(BW, N, C)
+        out = out[..., :head_dim].transpose(1, 2).reshape(BW, N, C)
         return self.proj_drop(self.proj(out))
 
 
