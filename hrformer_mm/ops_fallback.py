@@ -2,13 +2,14 @@
 
 mmcv-lite ships no compiled extension, yet ``mmpose.models``,
 ``mmseg.models`` and ``mmdet.models`` import ``mmcv.ops`` at import time, and
-mmdet's two-stage detectors call a few compiled ops for real.  mmcv's
-``ext_loader`` only looks op names up on ``mmcv._ext``, so the module built by
-:func:`make_ext_module` serves:
+mmdet's detectors call a few compiled ops for real.  mmcv's ``ext_loader``
+only looks op names up on ``mmcv._ext``, so the module built by
+:func:`make_ext_module` serves, with mmcv's calling convention (keyword
+names, in-place output tensors), on CPU and CUDA tensors alike:
 
-* the ops in :data:`TORCHVISION_OPS` from torchvision's compiled kernels
-  (CPU and CUDA), with mmcv's calling convention (keyword names, in-place
-  output tensors);
+* the ops in :data:`TORCHVISION_OPS` from torchvision's compiled kernels;
+* the ops in :data:`TORCH_OPS`, which torchvision lacks in mmcv's form, as
+  PyTorch expressions of mmcv's kernel formulas;
 * every other name as a function that raises :class:`MissingCompiledOpError`
   naming the op, so the first real use fails with its name instead of an
   ImportError far away.
@@ -105,14 +106,87 @@ def roi_align_backward(grad_output, rois, argmax_y, argmax_x, grad_input,
 
 
 #: mmcv op name -> implementation on torchvision's compiled kernels.
-#: Enough for mmdet's Faster R-CNN and Mask R-CNN: ``nms`` (RPN proposals,
-#: ``multiclass_nms``), ``roi_align_*`` (RoI extractors, and Mask R-CNN's
-#: ``mask_target`` through ``BitmapMasks.crop_and_resize``).
+#: Enough for mmdet's Faster / Mask / Cascade (Mask) R-CNN and HTC: ``nms``
+#: (RPN proposals, ``multiclass_nms``), ``roi_align_*`` (RoI extractors, and
+#: the mask heads' ``mask_target`` through ``BitmapMasks.crop_and_resize``).
 TORCHVISION_OPS = {
     'nms': nms,
     'roi_align_forward': roi_align_forward,
     'roi_align_backward': roi_align_backward,
 }
+
+_FLT_MIN = 1.1754943508222875e-38  # mmcv's kernels clamp log() inputs here
+
+
+def _sigmoid_focal_parts(input, target, weight, op):
+    """``(p, positive, scale)`` of mmcv's sigmoid focal loss kernels:
+    the sigmoid, where ``target[n] == c``, and the class weight
+    ``weight[target[n]]`` per sample (None without a weight)."""
+    import torch
+    num_classes = input.size(1)
+    if target.numel() and int(target.max()) > num_classes:
+        # the kernel launcher's own check
+        raise RuntimeError(f'{op}: target label should smaller or equal '
+                           f'than num classes')
+    positive = target[:, None] == torch.arange(num_classes,
+                                               device=input.device)
+    scale = None
+    if weight.numel():
+        if target.numel() and (int(target.min()) < 0
+                               or int(target.max()) >= num_classes):
+            raise ValueError(
+                f'mmcv compiled op "{op}" with a class weight and a '
+                f'background target (target == num_classes) reads past the '
+                f'weight in mmcv\'s kernel: no defined value to reproduce')
+        scale = weight[target][:, None]
+    return torch.sigmoid(input), positive, scale
+
+
+def sigmoid_focal_loss_forward(input, target, weight, output, gamma, alpha):
+    """Writes the loss per sample and class into ``output`` (mmcv
+    allocates it), as mmcv's kernel: with p = sigmoid(x), -alpha (1 -
+    p)^gamma log(p) for the target class, -(1 - alpha) p^gamma log(1 - p)
+    for the others (a target of ``num_classes`` is background: negative
+    everywhere), log's argument clamped at FLT_MIN, times
+    ``weight[target]`` when ``weight`` is not empty."""
+    p, positive, scale = _sigmoid_focal_parts(
+        input, target, weight, 'sigmoid_focal_loss_forward')
+    gamma, alpha = float(gamma), float(alpha)
+    term_p = (1 - p).pow(gamma) * p.clamp(min=_FLT_MIN).log()
+    term_n = p.pow(gamma) * (1 - p).clamp(min=_FLT_MIN).log()
+    loss = (-alpha * term_p).where(positive, -(1 - alpha) * term_n)
+    output.copy_(loss if scale is None else loss * scale)
+
+
+def sigmoid_focal_loss_backward(input, target, weight, grad_input, gamma,
+                                alpha):
+    """Writes d loss / d input into ``grad_input`` (mmcv scales it by the
+    incoming gradient and the reduction), by the kernel's closed form:
+    -alpha (1 - p)^gamma (1 - p - gamma p log(p)) for the target class,
+    -(1 - alpha) p^gamma (gamma (1 - p) log(1 - p) - p) for the others."""
+    p, positive, scale = _sigmoid_focal_parts(
+        input, target, weight, 'sigmoid_focal_loss_backward')
+    gamma, alpha = float(gamma), float(alpha)
+    term_p = (1 - p).pow(gamma) * (
+        1 - p - gamma * p * p.clamp(min=_FLT_MIN).log())
+    term_n = p.pow(gamma) * (
+        gamma * (1 - p) * (1 - p).clamp(min=_FLT_MIN).log() - p)
+    grad = (-alpha * term_p).where(positive, -(1 - alpha) * term_n)
+    grad_input.copy_(grad if scale is None else grad * scale)
+
+
+#: mmcv op name -> implementation in PyTorch operations, where torchvision
+#: has no kernel in mmcv's form (its ``sigmoid_focal_loss`` takes one-hot
+#: targets and has no class weight).  ``sigmoid_focal_loss_*``: mmdet's
+#: ``FocalLoss`` on CUDA tensors (FCOS, RetinaNet; on CPU it computes the
+#: loss in PyTorch itself).
+TORCH_OPS = {
+    'sigmoid_focal_loss_forward': sigmoid_focal_loss_forward,
+    'sigmoid_focal_loss_backward': sigmoid_focal_loss_backward,
+}
+
+#: every op the placeholder serves
+SERVED_OPS = {**TORCHVISION_OPS, **TORCH_OPS}
 
 ORIGIN = 'hrformer_mm.ops_fallback'
 
@@ -122,8 +196,8 @@ def _missing_op(name: str):
     def missing(*args, **kwargs):
         raise MissingCompiledOpError(
             f'mmcv compiled op "{name}" is not available: this environment '
-            f'uses mmcv-lite (ops served by torchvision: '
-            f'{", ".join(sorted(TORCHVISION_OPS))}). {FULL_MMCV_HINT}')
+            f'uses mmcv-lite (ops served: '
+            f'{", ".join(sorted(SERVED_OPS))}). {FULL_MMCV_HINT}')
 
     missing.__name__ = missing.__qualname__ = name
     return missing
@@ -140,7 +214,7 @@ class _ExtModule(types.ModuleType):
 def make_ext_module(spec=None) -> types.ModuleType:
     """A fresh ``mmcv._ext`` module (see the module docstring)."""
     module = _ExtModule('mmcv._ext')
-    module.__dict__.update(TORCHVISION_OPS)
+    module.__dict__.update(SERVED_OPS)
     # importlib.util.find_spec('mmcv._ext') (mmpose's init_model calls it)
     # raises ValueError on a module whose __spec__ is None
     module.__spec__ = spec or importlib.machinery.ModuleSpec(
