@@ -548,15 +548,16 @@ def _fewer_boxes(model):
         test.update(score_thr=0.0, max_per_img=10)
 
 
+@pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('name', sorted(HRNETV2P_DETECTORS))
-def test_hrnetv2p_detectors_reach_only_served_ops(name, monkeypatch,
+def test_hrnetv2p_detectors_reach_only_served_ops(name, device, monkeypatch,
                                                   tmp_path):
     """A training step and a prediction of mmdet's FCOS, Cascade R-CNN,
     Cascade Mask R-CNN and HTC with HRNetV2p-W18 call only served ops
     (any other would raise, naming it).  mmdet's FocalLoss takes mmcv's
-    compiled op only for CUDA tensors; here its CPU branch is routed
-    through the op (class indices, as the CUDA branch passes them) and
-    must give the CPU branch's loss and gradients."""
+    compiled op only for CUDA tensors; on the CPU its PyTorch branch is
+    routed through the op (class indices, as the CUDA branch passes them)
+    and must give that branch's loss and gradients."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmdet.models.losses import focal_loss
@@ -576,10 +577,10 @@ def test_hrnetv2p_detectors_reach_only_served_ops(name, monkeypatch,
     cfg = Config.fromfile(str(path))
     _fewer_boxes(cfg.model)
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(cfg.model).to(device)
     size = 128
-    sample = _det_sample(size, with_semantic=name == 'htc')
-    x = torch.randn(1, 3, size, size)
+    sample = _det_sample(size, with_semantic=name == 'htc').to(device)
+    x = torch.randn(1, 3, size, size).to(device)
 
     def step():
         model.zero_grad()
@@ -594,7 +595,7 @@ def test_hrnetv2p_detectors_reach_only_served_ops(name, monkeypatch,
     losses, grads = step()
     assert all(torch.isfinite(sum(v) if isinstance(v, list) else v)
                for k, v in losses.items() if 'loss' in k)
-    if name == 'fcos':
+    if name == 'fcos' and device == 'cpu':
         assert not called & {'sigmoid_focal_loss_forward'}
 
         def through_the_compiled_op(pred, target, weight=None, gamma=2.0,
