@@ -42,6 +42,7 @@ What these tests cannot cover, and a GPU run must:
 * streams, events, CUDA graphs, ``torch.compile``, NCCL and anything with
   more than one process or GPU.
 """
+import contextlib
 import copy
 import functools
 import logging
@@ -121,37 +122,38 @@ def build(family: str):
     return cfg, MODELS.build(cfg.model)
 
 
-def batch(cfg, fake_mode) -> dict:
+def batch(cfg, mode=None) -> dict:
     """A batch as the dataloader hands it over: uint8 images and targets
-    on the CPU, at the config's input size."""
+    on the CPU, at the config's input size (fake ones in a fake ``mode``).
+    """
     from mmpose.structures import PoseDataSample
     codec = cfg.codec
     w, h = codec['input_size']
     k = cfg.model.head.out_channels
-    with fake_mode:
-        inputs = torch.empty(BATCH, 3, h, w, dtype=torch.uint8)
+    with mode or contextlib.nullcontext():
+        inputs = torch.randint(0, 256, (BATCH, 3, h, w), dtype=torch.uint8)
         samples = []
         for _ in range(BATCH):
             labels = InstanceData(keypoint_weights=torch.ones(1, k))
             sample = PoseDataSample(metainfo=dict(input_size=(w, h)))
             if 'heatmap_size' in codec:
                 hw, hh = codec['heatmap_size']
-                sample.gt_fields = PixelData(heatmaps=torch.empty(k, hh, hw))
+                sample.gt_fields = PixelData(heatmaps=torch.rand(k, hh, hw))
             else:
                 r = codec['simcc_split_ratio']
-                labels.keypoint_x_labels = torch.empty(1, k, int(w * r))
-                labels.keypoint_y_labels = torch.empty(1, k, int(h * r))
+                labels.keypoint_x_labels = torch.rand(1, k, int(w * r))
+                labels.keypoint_y_labels = torch.rand(1, k, int(h * r))
             sample.gt_instance_labels = labels
             samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
-def bf16_optim_wrapper(cfg, model):
+def bf16_optim_wrapper(cfg, model, loss_scale=None):
     """The config's optimizer (and param-wise settings) in mmengine's
-    AmpOptimWrapper with bf16 autocast, loss scaling off."""
+    AmpOptimWrapper with bf16 autocast, by default without loss scaling."""
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     optim_cfg.update(type='AmpOptimWrapper', dtype='bfloat16',
-                     loss_scale=dict(enabled=False))
+                     loss_scale=loss_scale or dict(enabled=False))
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # a line per parameter otherwise
