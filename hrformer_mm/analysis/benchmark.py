@@ -11,8 +11,9 @@ implementation with options joined by ``+``:
   blocks);
 - ``cudagraphs``: compile / blocks with mode ``reduce-overhead`` (CUDA);
 - ``channels_last``: model and input in channels-last memory format;
-- ``onnx``: exported with ``torch.onnx``, run by onnxruntime with the same
-  thread count (inference only);
+- ``onnx``: exported with ``torch.onnx``, run by onnxruntime's CPU
+  provider with the same thread count (inference only; in a CUDA run the
+  input is copied to the host and the outputs stay there);
 - ``deploy`` (ours only): BatchNorm folded, conv + activation fused
   (inference only).
 
@@ -147,7 +148,8 @@ def timed(step, device):
 
 
 def peak_memory(step, device) -> int:
-    """Bytes allocated by one step on top of what was live before it."""
+    """Bytes allocated by one step on top of what was live before it (a
+    CUDA graph's replay allocates nothing: see :func:`time_steps`)."""
     if device == 'cuda':
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
@@ -189,8 +191,9 @@ def print_profile(name, step, device, top) -> None:
 
 
 class OnnxBackbone(torch.nn.Module):
-    """A backbone exported to ONNX, run by onnxruntime: ``(x) -> (out0, )``
-    (the first output only, as timed for the other variants)."""
+    """A backbone exported to ONNX, run by onnxruntime's CPU provider:
+    ``(x) -> (out0, )`` (the first output only, as timed for the other
+    variants), a CPU tensor whatever the input's device."""
 
     def __init__(self, model: torch.nn.Module, x: torch.Tensor):
         super().__init__()
@@ -336,15 +339,19 @@ def build_backbone_variants(variants: Sequence[str], arch: str, shape,
 def check_outputs(eager: dict, models: dict, inputs: dict,
                   x: torch.Tensor) -> Dict[str, float]:
     """Max abs difference of every variant's first output from its eager
-    model's, in fp32 eval mode; ours against mmpose's (the same function
+    model's, in fp32 eval mode, on the eager model's device (``+onnx``
+    variants answer on the host); ours against mmpose's (the same function
     with the same weights).  A variant without options other than ours
     (``mmpose``, ``hrnet-w32``) is its eager model's copy: its row only
     shows that copying kept it.  The first call of each compiled variant
     compiles it."""
     expected = {k: m(x)[0] for k, m in eager.items() if k != 'ours'}
     expected['ours'] = expected['mmpose']
-    return {v: (m(inputs[v])[0] - expected[v.split('+')[0]]).abs().max()
-            .item() for v, m in models.items()}
+    diff = {}
+    for v, m in models.items():
+        ref = expected[v.split('+')[0]]
+        diff[v] = (m(inputs[v])[0].to(ref.device) - ref).abs().max().item()
+    return diff
 
 
 def backbone_steps(models: dict, inputs: dict, mode: str,
@@ -377,15 +384,31 @@ def time_steps(steps: dict, device: str, iters: int, warmup: int = 2,
     ``(median, extra)``.  ``extra`` holds ``first_step_s`` (each variant's
     first step alone, always run: the compile time of compiled variants)
     and ``peak_memory_mb`` (with ``memory``); ``profile`` N prints each
-    variant's N most expensive operators."""
+    variant's N most expensive operators.
+
+    ``peak_memory_mb`` is the largest :func:`peak_memory` of the untimed
+    steps after the first (the ``warmup - 1`` others and one more).  A CUDA
+    graph allocates its memory while it is captured, the step after its
+    warm-up (the first), into a pool it then holds; its replays allocate
+    nothing.  The first step is left out: it also allocates what stays
+    (AdamW's state, compiled code)."""
     extra = dict(first_step_s={k: round(timed(s, device), 2)
                                for k, s in steps.items()})
-    for _ in range(warmup - 1):
-        for s in steps.values():
+    peak = dict.fromkeys(steps, 0)
+
+    def untimed(k, s):
+        if memory:
+            peak[k] = max(peak[k], peak_memory(s, device))
+        else:
             s()
+
+    for _ in range(warmup - 1):
+        for k, s in steps.items():
+            untimed(k, s)
     if memory:
-        extra['peak_memory_mb'] = {
-            k: peak_memory(s, device) / 2**20 for k, s in steps.items()}
+        for k, s in steps.items():
+            untimed(k, s)
+        extra['peak_memory_mb'] = {k: v / 2**20 for k, v in peak.items()}
     if profile:
         for k, s in steps.items():
             print_profile(k, s, device, profile)

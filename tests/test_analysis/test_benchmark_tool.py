@@ -5,13 +5,15 @@ No timing is asserted (timings belong in docs/benchmarks.md, not in tests);
 these check that the script keeps working and that the two models it races
 compute the same thing, so the ratio compares like with like."""
 import json
+import time
 
 import pytest
 import torch
 
 from hrformer_mm.analysis.benchmark import (build_attention_pair,
                                             build_backbone_variants,
-                                            build_pair, check_outputs)
+                                            build_pair, check_outputs,
+                                            time_steps)
 
 from e2e_utils import load_tool
 
@@ -151,3 +153,117 @@ def test_raced_models_compute_the_same():
         t = torch.randn(2, 16, 12, 32)
         assert torch.allclose(ref(t.flatten(1, 2), 16, 12),
                               ours(t).flatten(1, 2), atol=1e-5)
+
+
+def test_device_is_cpu_unless_cuda_is_asked_for(bench, monkeypatch):
+    """The same command measures the same thing on every machine: a GPU in
+    the machine does not switch the run to CUDA."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    assert bench.parse_args([]).device == 'cpu'
+    assert bench.parse_args(['--device', 'cuda']).device == 'cuda'
+
+
+class FirstOutput(torch.nn.Module):
+    """A module with a backbone's interface: a tuple of maps."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        return (self.layer(x), )
+
+
+class HostOutputs(FirstOutput):
+    """A variant that runs off the device and hands back host tensors, as
+    the ``+onnx`` variants (onnxruntime's CPU provider) do."""
+
+    def forward(self, x):
+        return tuple(out.cpu() for out in super().forward(x))
+
+
+def test_host_outputs_are_compared_with_a_cuda_reference():
+    """Eager models on CUDA, one variant returning CPU tensors: the outputs
+    are compared on one device.  FakeTensorMode stands in for the GPU (it
+    raises on a CPU / CUDA mix as CUDA does); its ShapeEnv turns each
+    difference's ``.item()`` into a symbol, as no values are computed."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.symbolic_shapes import ShapeEnv
+    with FakeTensorMode(shape_env=ShapeEnv()):
+        conv = torch.nn.Conv2d(3, 4, 3, device='cuda')
+        eager = dict(mmpose=FirstOutput(conv), ours=FirstOutput(conv))
+        models = {'ours': eager['ours'], 'ours+onnx': HostOutputs(conv)}
+        x = torch.randn(1, 3, 8, 8, device='cuda')
+        diff = check_outputs(eager, models, dict.fromkeys(models, x), x)
+    assert set(diff) == {'ours', 'ours+onnx'}
+
+
+class FakeCudaMemory:
+    """The caching allocator's counters as ``torch.cuda`` reports them:
+    bytes allocated now and their peak since the last reset."""
+
+    def __init__(self):
+        self.allocated = self.peak = 0
+
+    def alloc(self, n):
+        self.allocated += n
+        self.peak = max(self.peak, self.allocated)
+
+    def free(self, n):
+        self.allocated -= n
+
+    def install(self, monkeypatch):
+        class Event:
+            def __init__(self, enable_timing=False):
+                self.t = 0.
+
+            def record(self):
+                self.t = time.perf_counter()
+
+            def synchronize(self):
+                pass
+
+            def elapsed_time(self, end):
+                return 1e3 * (end.t - self.t)
+
+        def reset_peak_memory_stats(device=None):
+            self.peak = self.allocated
+
+        monkeypatch.setattr(torch.cuda, 'Event', Event)
+        monkeypatch.setattr(torch.cuda, 'synchronize', lambda d=None: None)
+        monkeypatch.setattr(torch.cuda, 'memory_allocated',
+                            lambda d=None: self.allocated)
+        monkeypatch.setattr(torch.cuda, 'max_memory_allocated',
+                            lambda d=None: self.peak)
+        monkeypatch.setattr(torch.cuda, 'reset_peak_memory_stats',
+                            reset_peak_memory_stats)
+
+
+def test_cuda_graph_memory_is_counted_where_it_is_allocated(monkeypatch):
+    """A CUDA-graph variant allocates its activations while its graph is
+    captured (into the graph's pool, which it then holds) and nothing when
+    the graph replays; an eager variant allocates them in every step.  Both
+    hold the same 96 MiB, and --memory reports 96 MiB for both, 8 MiB of
+    weights being live throughout.  The allocator's counters are emulated;
+    the graph's calls are those of torch.compile's cudagraph trees: a
+    warm-up run, the capture, then replays."""
+    mem = FakeCudaMemory()
+    mem.install(monkeypatch)
+    mem.alloc(8 * 2**20)
+    activations = 96 * 2**20
+    calls = []
+
+    def eager():
+        mem.alloc(activations)
+        mem.free(activations)
+
+    def graph():
+        calls.append(len(calls))
+        if len(calls) <= 2:  # warm-up, then capture into the graph's pool
+            mem.alloc(activations)
+            mem.free(activations)
+
+    _, extra = time_steps(dict(ours=eager, cudagraphs=graph), 'cuda',
+                          iters=2, warmup=2, memory=True)
+    assert len(calls) == 5  # first, warm-up, memory, two timed: replays
+    assert extra['peak_memory_mb'] == dict(ours=96, cudagraphs=96)

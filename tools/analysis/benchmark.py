@@ -42,8 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--mode', choices=['train', 'infer'], default='train',
                    help='train: forward, backward and an AdamW step; '
                    'infer: forward without gradients')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                   else 'cpu', help='cpu or cuda')
+    p.add_argument('--device', choices=['cpu', 'cuda'], default='cpu',
+                   help='cpu (the default, on any machine: a command '
+                   'measures the same thing everywhere) or cuda')
     p.add_argument('--amp', nargs='?', const='bf16', choices=['bf16', 'fp16'],
                    default=None,
                    help='run every variant under autocast (bare --amp: bf16)')
@@ -61,9 +62,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help='checkpoint our transformer blocks (training; '
                    'mmpose\'s run without it)')
     p.add_argument('--memory', action='store_true',
-                   help='add the peak memory of one step on top of what was '
-                   'live before it (CUDA: max_memory_allocated; CPU: the '
-                   'torch profiler\'s allocations and frees)')
+                   help='add the peak memory of a step on top of what was '
+                   'live before it, the largest over the untimed steps '
+                   'after the first, so that a CUDA graph counts the pool '
+                   'its capture fills (CUDA: max_memory_allocated; CPU: '
+                   'the torch profiler\'s allocations and frees)')
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print each variant\'s N most expensive operators '
                    '(self time) to stderr')
