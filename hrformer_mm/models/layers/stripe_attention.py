@@ -21,7 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 
-from .attention_utils import aligned_attn_mask
+from .attention_utils import aligned_attn_mask, wants_fused_layout
 
 __all__ = ['stripe_partition', 'stripe_reverse', 'stripe_padding_mask',
            'stripe_attention_mask', 'horizontal_stripe_attention',
@@ -81,29 +81,46 @@ def horizontal_stripe_attention(q: torch.Tensor,
                                 num_heads: int,
                                 scale: float,
                                 with_pad_mask: bool = True,
-                                pad_value: float = 0.) -> torch.Tensor:
+                                pad_value: float = 0.,
+                                fused: Optional[bool] = None) -> torch.Tensor:
     """Multi-head attention within horizontal stripes; the key is ``v``.
 
     ``q``, ``v``: (B, H, W, C).  Rows are padded at the bottom with
     ``pad_value`` to a multiple of ``stripe_width`` and cropped afterwards.
     For vertical stripes pass the maps transposed (B, W, H, C).
+
+    ``fused``: through ``F.scaled_dot_product_attention``, with arguments
+    torch's fused CUDA kernels take (None: for CUDA inputs).  Otherwise the
+    public code's order of operations, bit-identical to it on the CPU;
+    SDPA's kernels round differently, by a few float32 ulps per call.
     """
     B, H, W, C = q.shape
+    if fused is None:
+        fused = wants_fused_layout(q)
     pad = -H % stripe_width
-    mask: Optional[torch.Tensor] = None
+    masked = bool(pad) and with_pad_mask
     if pad:
         q, v = (F.pad(t, (0, 0, 0, 0, 0, pad), value=pad_value)
                 for t in (q, v))
-        if with_pad_mask:
-            mask = stripe_attention_mask(H, H + pad, stripe_width, W, B,
-                                         q.dtype, q.device)
-    # one batch entry per image and stripe: the 4-D layout the fused
-    # kernels take (head dims 16 / 24 / 32 need no padding for them)
-    q, v = (stripe_partition(t, stripe_width, num_heads).flatten(0, 1)
-            for t in (q, v))
-    out = F.scaled_dot_product_attention(q, v, v, attn_mask=mask,
-                                         scale=scale)
-    return stripe_reverse(out.unflatten(0, (B, -1)), stripe_width, W)[:, :H]
+    if fused:
+        # one batch entry per image and stripe: the 4-D layout the fused
+        # kernels take (head dims 16 / 24 / 32 need no padding for them)
+        mask = stripe_attention_mask(H, H + pad, stripe_width, W, B,
+                                     q.dtype, q.device) if masked else None
+        q, v = (stripe_partition(t, stripe_width, num_heads).flatten(0, 1)
+                for t in (q, v))
+        out = F.scaled_dot_product_attention(q, v, v, attn_mask=mask,
+                                             scale=scale)
+        out = out.unflatten(0, (B, -1))
+    else:
+        q, v = (stripe_partition(t, stripe_width, num_heads)
+                for t in (q, v))
+        attn = q.matmul(v.transpose(-2, -1)).mul(scale)
+        if masked:
+            mask = stripe_padding_mask(H, H + pad, stripe_width, W, q.device)
+            attn = attn.masked_fill(~mask, float('-inf'))
+        out = attn.softmax(dim=-1).matmul(v)
+    return stripe_reverse(out, stripe_width, W)[:, :H]
 
 
 class CrossShapedStripeAttention(nn.Module):
@@ -123,6 +140,11 @@ class CrossShapedStripeAttention(nn.Module):
             the reference; another value shows that ``with_pad_mask`` hides
             them.
     """
+
+    #: run the stripes through SDPA laid out for the fused CUDA kernels
+    #: (:func:`horizontal_stripe_attention`): None on CUDA inputs only,
+    #: True / False always / never
+    fused_layout: Optional[bool] = None
 
     def __init__(self,
                  dim: int,
@@ -162,7 +184,7 @@ class CrossShapedStripeAttention(nn.Module):
         kwargs = dict(stripe_width=self.stripe_width,
                       num_heads=self.num_heads, scale=self.scale,
                       with_pad_mask=self.with_pad_mask,
-                      pad_value=self.pad_value)
+                      pad_value=self.pad_value, fused=self.fused_layout)
         horizontal = horizontal_stripe_attention(q[..., :half],
                                                  v[..., :half], **kwargs)
         vertical = horizontal_stripe_attention(
