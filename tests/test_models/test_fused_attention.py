@@ -489,8 +489,8 @@ def test_every_attention_runs_the_memory_efficient_kernel_on_cuda(
     """torch's own check (sdp_utils.cpp, with the GPU's properties) accepts
     every recorded call, agreeing with ``fused_sdpa_ok``; with only the
     memory-efficient backend allowed forward and backward run (SDPA raises
-    where it cannot use it); and no call copies its mask
-    (``aten::constant_pad_nd`` inside SDPA)."""
+    where it cannot use it); and no call pads a copy of its mask (a pad op
+    inside SDPA's own profiler record)."""
     from torch.backends.cuda import SDPAParams, can_use_efficient_attention
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.profiler import ProfilerActivity, profile
@@ -512,12 +512,14 @@ def test_every_attention_runs_the_memory_efficient_kernel_on_cuda(
                                 call.get('dropout_p', 0.), False, False)
             assert can_use_efficient_attention(params, True), name
             assert fused_sdpa_ok(**call)[0], name
-        for sdpa in (e for e in prof.events()
-                     if e.name == 'aten::scaled_dot_product_attention'):
+        records = [e for e in prof.events()
+                   if e.name == 'aten::scaled_dot_product_attention']
+        assert len(records) == len(calls), name
+        for sdpa in records:
             inside = _descendants(sdpa)
             assert 'aten::_scaled_dot_product_efficient_attention' in \
                 inside, name
-            assert 'aten::constant_pad_nd' not in inside, (
+            assert not inside & {'aten::pad', 'aten::constant_pad_nd'}, (
                 name, 'SDPA copied the mask into an aligned one')
 
 

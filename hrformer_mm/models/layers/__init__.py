@@ -1,6 +1,5 @@
 from .attention_utils import (FUSED_ALIGNMENT, aligned_attn_mask,
-                              fused_sdpa_ok, pad_last_dim, padded_head_dim,
-                              wants_fused_layout)
+                              fused_sdpa_ok, pad_last_dim, wants_fused_layout)
 from .conv_act import Conv2dAct, fusable_activation, fuse_conv_activations
 from .conv_ffn import ConvFFN
 from .drop_path import DropPath, drop_path_rates
@@ -24,7 +23,8 @@ from .window_attention import (LocalWindowAttention, WindowMultiHeadAttention,
 
 __all__ = [
     'FUSED_ALIGNMENT', 'aligned_attn_mask', 'fused_sdpa_ok', 'pad_last_dim',
-    'padded_head_dim', 'wants_fused_layout', 'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN',
+    'wants_fused_layout',
+    'Conv2dAct', 'fusable_activation', 'fuse_conv_activations', 'ConvFFN',
     'DropPath', 'drop_path_rates',
     'HighResolutionModule', 'MultiResolutionFusion', 'DOWNSAMPLE_MODES',
     'UPSAMPLE_DEFAULTS', 'complete_upsample_cfg', 'apply_transition',

@@ -21,8 +21,8 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-__all__ = ['FUSED_ALIGNMENT', 'fused_sdpa_ok', 'padded_head_dim',
-           'pad_last_dim', 'aligned_attn_mask', 'wants_fused_layout']
+__all__ = ['FUSED_ALIGNMENT', 'fused_sdpa_ok', 'pad_last_dim',
+           'aligned_attn_mask', 'wants_fused_layout']
 
 #: elements: the memory-efficient kernel's head-dim and stride alignment
 #: under fp16 / bf16 on sm80+ (fp32 needs 4), and the stride alignment SDPA
@@ -41,11 +41,6 @@ def wants_fused_layout(x: torch.Tensor) -> bool:
     return x.device.type == 'cuda'
 
 
-def padded_head_dim(head_dim: int) -> int:
-    """The next multiple of :data:`FUSED_ALIGNMENT`."""
-    return -(-head_dim // FUSED_ALIGNMENT) * FUSED_ALIGNMENT
-
-
 def pad_last_dim(x: torch.Tensor) -> torch.Tensor:
     """``x`` with zeros appended to its last dim, up to a multiple of
     :data:`FUSED_ALIGNMENT` (``x`` itself where it is one)."""
@@ -53,9 +48,14 @@ def pad_last_dim(x: torch.Tensor) -> torch.Tensor:
     return F.pad(x, (0, pad)) if pad else x
 
 
-def _mask_is_aligned(mask: torch.Tensor) -> bool:
+def _mask_strides_aligned(mask: torch.Tensor) -> bool:
+    # preprocess_mask's test, every dim's stride (size-1 dims included)
     return mask.stride(-1) == 1 and all(
-        s % FUSED_ALIGNMENT == 0 for s in mask.stride()[:-1]) and \
+        s % FUSED_ALIGNMENT == 0 for s in mask.stride()[:-1])
+
+
+def _mask_is_aligned(mask: torch.Tensor) -> bool:
+    return _mask_strides_aligned(mask) and \
         mask.storage_offset() % FUSED_ALIGNMENT == 0
 
 
@@ -156,12 +156,16 @@ def fused_sdpa_ok(query: torch.Tensor,
             # attention.cu: "invalid dtype for bias - should match query's"
             reasons.append(f'attn_mask dtype {attn_mask.dtype} is not the '
                            f'query dtype {dtype}')
-        elif not _mask_is_aligned(attn_mask):
+        elif not _mask_strides_aligned(attn_mask):
             reasons.append(
-                f'attn_mask strides {attn_mask.stride()} / offset '
-                f'{attn_mask.storage_offset()} not multiples of '
-                f'{FUSED_ALIGNMENT} (or last dim not contiguous): SDPA pads '
-                f'a copy on every call')
+                f'attn_mask strides {attn_mask.stride()} not multiples of '
+                f'{FUSED_ALIGNMENT} with a contiguous last dim: SDPA pads a '
+                f'copy on every call')
+        elif attn_mask.storage_offset() % FUSED_ALIGNMENT:
+            # the kernel's pointer check raises; SDPA does not realign
+            reasons.append(f'attn_mask storage offset '
+                           f'{attn_mask.storage_offset()} not a multiple of '
+                           f'{FUSED_ALIGNMENT}')
     if reasons:
         return False, '; '.join(reasons)
     return True, 'efficient'
