@@ -161,7 +161,6 @@ class WindowMultiHeadAttention(nn.Module):
         ``dtype``.  ``aligned``: stored as the fused CUDA kernels take it
         (rows padded to a multiple of 8 and sliced back), built so in the
         first place rather than copied by SDPA on every call."""
-        n = self.window_size**2
         parts = []
         if self.with_rpe:
             parts.append(self.relative_position_bias().unsqueeze(0))
@@ -169,14 +168,15 @@ class WindowMultiHeadAttention(nn.Module):
             parts.append(mask)
         if not parts:
             return None
+        n = parts[0].shape[-1]
         if aligned:
             parts = [pad_last_dim(p) for p in parts]
         if mask is not None:
             parts[-1] = parts[-1].repeat(batch_windows // mask.shape[0], 1,
                                          1, 1)
         bias = parts[0] if len(parts) == 1 else parts[0] + parts[1]
-        bias = bias.to(dtype)[..., :n]
-        return aligned_attn_mask(bias) if aligned else bias
+        bias = bias.to(dtype)
+        return aligned_attn_mask(bias[..., :n]) if aligned else bias
 
     def forward(self,
                 x: torch.Tensor,
@@ -201,7 +201,9 @@ class WindowMultiHeadAttention(nn.Module):
             q, k, v, attn_mask=bias,
             dropout_p=self.attn_drop_rate if self.training else 0.,
             scale=self.scale)
-        out = out[..., :head_dim].transpose(1, 2).reshape(BW, N, C)
+        if fused:
+            out = out[..., :head_dim]
+        out = out.transpose(1, 2).reshape(BW, N, C)
         return self.proj_drop(self.proj(out))
 
 
