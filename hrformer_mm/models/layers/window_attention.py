@@ -176,7 +176,9 @@ class WindowMultiHeadAttention(nn.Module):
                                          1, 1)
         bias = parts[0] if len(parts) == 1 else parts[0] + parts[1]
         bias = bias.to(dtype)
-        return aligned_attn_mask(bias[..., :n]) if aligned else bias
+        if bias.shape[-1] != n:
+            bias = bias[..., :n]
+        return aligned_attn_mask(bias) if aligned else bias
 
     def forward(self,
                 x: torch.Tensor,
@@ -201,7 +203,7 @@ class WindowMultiHeadAttention(nn.Module):
             q, k, v, attn_mask=bias,
             dropout_p=self.attn_drop_rate if self.training else 0.,
             scale=self.scale)
-        if fused:
+        if out.shape[-1] != head_dim:
             out = out[..., :head_dim]
         out = out.transpose(1, 2).reshape(BW, N, C)
         return self.proj_drop(self.proj(out))
