@@ -1,6 +1,6 @@
-"""Synthetic faces in WFLW's format (98 facial landmarks), as mmpose's
-``WFLWDataset`` reads it: COCO-style json with ``keypoints`` (98 x 3),
-``center`` and ``scale`` (box side / 200) per face.
+"""The synthetic face: WFLW's 98 facial landmarks, posed in 3-D, and a
+picture drawn from them (``faces.py`` writes it in the on-disk format of
+each landmark dataset).
 
 Each face is drawn from its landmarks, so every point sits on a visible
 edge: the jaw line (0-32) bounds the skin, the brows (33-50) are dark
@@ -13,10 +13,7 @@ occlusion subset: occluded points stay annotated).  Left and right follow
 WFLW's flip pairs (point i's mirror image is its ``swap`` partner in
 mmpose's ``wflw.py``).
 """
-import json
 import math
-import os
-import os.path as osp
 from typing import Dict, Tuple
 
 import cv2
@@ -25,7 +22,7 @@ import numpy as np
 from .textures import background, occluder, paste, texture
 
 __all__ = ['WFLW_NUM_KEYPOINTS', 'WFLW_FLIP_PAIRS', 'face_keypoints',
-           'generate_wflw']
+           'draw_face', 'face_image']
 
 WFLW_NUM_KEYPOINTS = 98
 # mmpose's configs/_base_/datasets/wflw.py
@@ -127,18 +124,24 @@ def _pose_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return rz @ rx @ ry
 
 
-def face_keypoints(rng: np.random.Generator, h: int,
-                   w: int) -> Tuple[np.ndarray, np.ndarray]:
-    """A random face's 98 landmarks in pixels (98, 2) and its forehead
-    outline, posed and placed inside an (h, w) image."""
+def _posed_face(rng: np.random.Generator, h: int, w: int
+                ) -> Tuple[np.ndarray, np.ndarray, float]:
     pts, forehead = _face_points(rng)
-    rot = _pose_matrix(rng.uniform(-0.6, 0.6), rng.uniform(-0.25, 0.25),
-                       rng.normal(0, 0.25))
+    yaw = rng.uniform(-0.6, 0.6)
+    rot = _pose_matrix(yaw, rng.uniform(-0.25, 0.25), rng.normal(0, 0.25))
     size = rng.uniform(0.17, 0.3) * min(h, w)
     centre = np.array([rng.uniform(0.38, 0.62) * w,
                        rng.uniform(0.35, 0.6) * h])
     project = (lambda q: (q @ rot.T)[:, :2] * size + centre)
-    return project(pts), project(forehead)
+    return project(pts), project(forehead), yaw
+
+
+def face_keypoints(rng: np.random.Generator, h: int,
+                   w: int) -> Tuple[np.ndarray, np.ndarray]:
+    """A random face's 98 landmarks in pixels (98, 2) and its forehead
+    outline, posed and placed inside an (h, w) image."""
+    kp, forehead, _ = _posed_face(rng, h, w)
+    return kp, forehead
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -216,66 +219,25 @@ def draw_face(rng: np.random.Generator, canvas: np.ndarray, kp: np.ndarray,
         _line(canvas, inner[:5], (40, 30, 60), line)
 
 
-def _face_image(rng: np.random.Generator, h: int,
-                w: int) -> Tuple[np.ndarray, np.ndarray]:
+def face_image(rng: np.random.Generator, h: int, w: int,
+               occlusion: float = 0.25) -> Tuple[np.ndarray, np.ndarray, Dict]:
+    """A picture (h, w, 3) of a random face, its 98 landmarks (98, 2) and
+    what makes it hard: ``yaw`` (radians), ``occluded`` (an object over
+    part of it, with probability ``occlusion``; occluded points stay
+    annotated) and ``blurred``."""
     img = background(rng, h, w)
-    kp, forehead = face_keypoints(rng, h, w)
+    kp, forehead, yaw = _posed_face(rng, h, w)
     draw_face(rng, img, kp, forehead)
-    if rng.random() < 0.25:  # a hand, a scarf, a cup: WFLW's occlusion
+    occluded = bool(rng.random() < occlusion)  # a hand, a scarf, a cup
+    if occluded:
         x0, y0 = kp.min(0)
         x1, y1 = kp.max(0)
         paste(img, texture(rng, h, w),
               occluder(rng, h, w, (x0, y0, x1 - x0, y1 - y0)))
-    if rng.random() < 0.3:  # WFLW's blur subset
+    blurred = bool(rng.random() < 0.3)  # WFLW's blur subset
+    if blurred:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
     img = img.astype(np.float32) * rng.uniform(0.6, 1.3) + \
         rng.normal(0, 4, img.shape)  # illumination, sensor noise
-    return np.clip(img, 0, 255).astype(np.uint8), kp
-
-
-def generate_wflw(root: str, num_train: int = 400, num_test: int = 80,
-                  image_size=(128, 128), seed: int = 0) -> Dict:
-    """Write a WFLW-format dataset under ``root``.
-
-    Layout (as ``data/wflw``): ``images/{train,test}/*.jpg`` and
-    ``annotations/face_landmarks_wflw_{train,test}.json``.  ``image_size``
-    is (height, width).  Returns a summary.
-    """
-    rng = np.random.default_rng(seed)
-    h, w = image_size
-    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
-    summary = {}
-    for split, count, offset in (('train', num_train, 1),
-                                 ('test', num_test, 1_000_000)):
-        os.makedirs(osp.join(root, 'images', split), exist_ok=True)
-        images, annotations = [], []
-        for k in range(count):
-            img_id = offset + k
-            img, kp = _face_image(rng, h, w)
-            name = f'{split}/{img_id:08d}.jpg'
-            cv2.imwrite(osp.join(root, 'images', name), img,
-                        [cv2.IMWRITE_JPEG_QUALITY, 92])
-            images.append(dict(id=img_id, file_name=name, width=w, height=h))
-            (x0, y0), (x1, y1) = kp.min(0), kp.max(0)
-            kps = np.concatenate([np.round(kp, 2), np.full((len(kp), 1), 2)],
-                                 1)
-            annotations.append(dict(
-                id=img_id, image_id=img_id, category_id=1, iscrowd=0,
-                keypoints=kps.ravel().tolist(),
-                num_keypoints=WFLW_NUM_KEYPOINTS,
-                bbox=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
-                area=float((x1 - x0) * (y1 - y0)),
-                center=[float(x0 + x1) / 2, float(y0 + y1) / 2],
-                scale=float(max(x1 - x0, y1 - y0) * 1.1 / 200)))
-        data = dict(
-            info=dict(description='HRFormer-MM synthetic faces'),
-            licenses=[], images=images, annotations=annotations,
-            categories=[dict(id=1, name='person', supercategory='person',
-                             keypoints=[f'kpt-{i}' for i in
-                                        range(WFLW_NUM_KEYPOINTS)],
-                             skeleton=[])])
-        with open(osp.join(root, 'annotations',
-                           f'face_landmarks_wflw_{split}.json'), 'w') as f:
-            json.dump(data, f)
-        summary[split] = dict(images=count)
-    return summary
+    return (np.clip(img, 0, 255).astype(np.uint8), kp,
+            dict(yaw=float(yaw), occluded=occluded, blurred=blurred))
