@@ -4,7 +4,9 @@ and synthetic faces in WFLW format (data/demo/wflw); with --only det, only
 synthetic objects in COCO instance format (boxes and masks, OUT/coco; the
 detection demo writes data/demo/det/coco); with --only cls, only synthetic
 objects and textures for classification in the ImageNet folder layout
-(OUT/imagenet; the classification demo writes data/demo/cls/imagenet).
+(OUT/imagenet; the classification demo writes data/demo/cls/imagenet);
+with --only aflw | cofw | 300w, only synthetic faces in that landmark
+format (OUT/aflw, OUT/cofw, OUT/300w; --face-train / --face-val images).
 Deterministic for a given --seed."""
 import argparse
 import json
@@ -17,9 +19,12 @@ if __name__ == '__main__':  # before anything imports the hosts
 
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
     GENERATOR_VERSION, generate_ade20k, generate_coco_detection,
-    generate_coco_keypoints, generate_imagenet, generate_wflw)
+    generate_coco_keypoints, generate_faces, generate_imagenet,
+    generate_wflw)
 
 STAMP = 'generator.json'
+# landmark formats besides WFLW (data/demo/wflw): the seed offset of each
+LANDMARK_SETS = {'aflw': 6, 'cofw': 7, '300w': 8}
 
 
 def main(argv=None):
@@ -53,9 +58,11 @@ def main(argv=None):
                    help='classification images per class, val split')
     p.add_argument('--cls-size', type=int, default=64,
                    help='classification image side (pixels)')
-    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det', 'cls'],
-                   help="one dataset; 'det' (COCO instances) and 'cls' "
-                   '(ImageNet layout) are written only when asked for')
+    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det', 'cls',
+                                      *LANDMARK_SETS],
+                   help="one dataset; 'det' (COCO instances), 'cls' "
+                   "(ImageNet layout) and the landmark formats 'aflw', "
+                   "'cofw', '300w' are written only when asked for")
     p.add_argument('--if-stale', action='store_true',
                    help='do nothing if --out already holds data written by '
                    'this generator version with these arguments')
@@ -93,6 +100,10 @@ def main(argv=None):
         summary['coco_det'] = generate_coco_detection(
             osp.join(args.out, 'coco'), args.det_train, args.det_val,
             seed=args.seed + 3)
+    if args.only in LANDMARK_SETS:
+        summary[args.only] = generate_faces(
+            osp.join(args.out, args.only), args.only, args.face_train,
+            args.face_val, seed=args.seed + LANDMARK_SETS[args.only])
     if args.only == 'cls':
         summary['imagenet'] = generate_imagenet(
             osp.join(args.out, 'imagenet'), args.cls_train, args.cls_val,
