@@ -227,20 +227,24 @@ def simcc_sizes(codec: dict, stride: int = 4) -> dict:
                 decoder=codec)
 
 
-def hrnetv2(arch: str, norm_cfg: dict, neck: Optional[dict] = None) -> dict:
+def hrnetv2(arch: str, norm_cfg: dict, neck: Optional[dict] = None,
+            replace: bool = False) -> dict:
     """HRNetV2 as mmseg's models and mmpose's landmark configs build it, to
     merge into a ``model``: our HRNet of ``arch`` from the ImageNet weights,
     fusing with bilinear upsampling (mmseg's HRNet, so its checkpoints load
     and compute the same), and the V2 neck (every stream upsampled to 1/4
-    and concatenated; ``neck`` adds to its options)."""
+    and concatenated; ``neck`` adds to its options).  ``replace``: the
+    backbone and neck replace those of the config inherited from
+    (``_delete_``), e.g. a host's own HRNet in its ``extra=`` form."""
     from hrformer_mm.models.backbones.hrnet import HRNet
+    delete = dict(_delete_=True) if replace else {}
     return dict(
         backbone=dict(
-            type='hrformer_mm.HRNet', arch=arch,
+            **delete, type='hrformer_mm.HRNet', arch=arch,
             upsample_cfg=dict(mode='bilinear'), norm_cfg=norm_cfg,
             init_cfg=dict(type='Pretrained',
                           checkpoint=f'open-mmlab://msra/hrnetv2_{arch}')),
-        neck=dict(type='hrformer_mm.HRNetV2Neck',
+        neck=dict(**delete, type='hrformer_mm.HRNetV2Neck',
                   in_channels=list(HRNet.arch_zoo[arch]['channels']),
                   mode='v2', **(neck or {})))
 

@@ -1,9 +1,15 @@
 # HRFormer-B, COCO top-down, 256x192.  Paper: 75.6 AP; mmpose retrain 75.4.
-# Host recipe (optimizer, schedule, pipelines, batch size; checked by
-# tests/test_configs/test_host_configs.py):
-# mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrformer-base_8xb32-210e_coco-256x192.py
-_base_ = ['./hrformer_s_coco.py']
+# mmpose's recipe with this project's HRFormer, as hrformer_s_coco.py.
+_base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+          'td-hm_hrformer-base_8xb32-210e_coco-256x192.py')
 from hrformer_mm.config_helpers import pretrained_hrformer
 
-model = dict(backbone=pretrained_hrformer('base', 0.2),
-             head=dict(in_channels=78))
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(_delete_=True, type='hrformer_mm.HRFormer',
+                  out_indices=(0, ), norm_cfg=_base_.norm_cfg,
+                  **pretrained_hrformer('base', 0.2)))
+# resume reproduces an uninterrupted run exactly (drop path included)
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='hrformer_mm.RNGStateHook')]
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -1,13 +1,16 @@
 # HRFormer-S, COCO top-down, 256x192.  Paper: 74.0 AP; mmpose retrain 73.8.
-# Host recipe (optimizer, schedule, pipelines, batch size; checked by
-# tests/test_configs/test_host_configs.py):
-# mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrformer-small_8xb32-210e_coco-256x192.py
-_base_ = [
-    '../_base_/datasets/coco_topdown_256x192.py',
-    '../_base_/models/hrformer_topdown_heatmap.py',
-    '../_base_/schedules/pose_adamw_210e.py',
-]
+# mmpose's recipe (optimizer, schedule, pipelines, batch size, runtime) with
+# this project's HRFormer: same weights, same state-dict keys.
+_base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+          'td-hm_hrformer-small_8xb32-210e_coco-256x192.py')
 from hrformer_mm.config_helpers import pretrained_hrformer
 
-model = dict(backbone=pretrained_hrformer('small', 0.1),
-             head=dict(decoder=_base_.codec))
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+model = dict(
+    backbone=dict(_delete_=True, type='hrformer_mm.HRFormer',
+                  out_indices=(0, ), norm_cfg=_base_.norm_cfg,
+                  **pretrained_hrformer('small', 0.1)))
+# resume reproduces an uninterrupted run exactly (drop path included)
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='hrformer_mm.RNGStateHook')]
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -1,10 +1,9 @@
 # HRFormer-T, COCO top-down, 256x192.  Paper: 70.9 AP (no public pose
-# checkpoint or config existed for T; this one follows the S recipe).
-_base_ = [
-    '../_base_/datasets/coco_topdown_256x192.py',
-    '../_base_/models/hrformer_topdown_heatmap.py',
-    '../_base_/schedules/pose_adamw_210e.py',
-]
+# checkpoint or config existed for T; this one follows the S recipe, from
+# scratch).
+_base_ = ['./hrformer_s_coco.py']
 model = dict(
-    backbone=dict(arch='tiny', drop_path_rate=0.0),
-    head=dict(in_channels=18, decoder=_base_.codec))
+    backbone=dict(_delete_=True, type='hrformer_mm.HRFormer', arch='tiny',
+                  drop_path_rate=0.0, out_indices=(0, ),
+                  norm_cfg=_base_.norm_cfg),
+    head=dict(in_channels=18))

@@ -1,18 +1,24 @@
 # HRNet-W48, COCO top-down, 384x288, V1 read-out.  Paper (Sun et al. 2019,
 # val2017): 76.3 AP; mmpose td-hm_hrnet-w48_8xb32-210e_coco-384x288: 76.7.
-# Host recipe (optimizer, schedule, pipelines, batch size; checked by
-# tests/test_configs/test_host_configs.py):
-# mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w48_8xb32-210e_coco-384x288.py
-_base_ = [
-    '../_base_/datasets/coco_topdown_384x288.py',
-    '../_base_/models/hrnet_topdown_heatmap.py',
-    '../_base_/schedules/pose_adam_210e.py',
-]
+# mmpose's recipe with this project's HRNet, as hrnet_w32_coco.py.
+_base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+          'td-hm_hrnet-w48_8xb32-210e_coco-384x288.py')
+
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     backbone=dict(
+        _delete_=True,
+        type='hrformer_mm.HRNet',
         arch='w48',
+        out_indices=(0, ),
+        norm_cfg=norm_cfg,
         init_cfg=dict(
+            type='Pretrained',
             checkpoint='https://download.openmmlab.com/mmpose/'
             'pretrain_models/hrnet_w48-8ef0771d.pth')),
-    neck=dict(in_channels=[48]),
-    head=dict(in_channels=48, decoder=_base_.codec))
+    neck=dict(type='hrformer_mm.HRNetV2Neck', in_channels=[48], mode='v1'))
+# resume reproduces an uninterrupted run exactly
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='hrformer_mm.RNGStateHook')]
+default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -144,6 +144,63 @@ def test_hrformer_b_ocr_gives_150_class_logits():
     assert cfg.crop_size == (520, 520)
 
 
+# --- pose: mmpose's recipes with our backbones -------------------------------
+
+TOPDOWN = 'body_2d_keypoint/topdown_heatmap/coco/'
+# each pose zoo config and the mmpose recipe it inherits, unchanged outside
+# the model (hrpvt_b2_heatmap_coco.py inherits mmpose's PVT v2 recipe and
+# trains it on 8 x 32 images instead of 8 x 64)
+MMPOSE_RECIPES = {
+    'hrformer_s_coco.py':
+    TOPDOWN + 'td-hm_hrformer-small_8xb32-210e_coco-256x192.py',
+    'hrformer_s_coco_384x288.py':
+    TOPDOWN + 'td-hm_hrformer-small_8xb32-210e_coco-384x288.py',
+    'hrformer_b_coco.py':
+    TOPDOWN + 'td-hm_hrformer-base_8xb32-210e_coco-256x192.py',
+    'hrformer_b_coco_384x288.py':
+    TOPDOWN + 'td-hm_hrformer-base_8xb32-210e_coco-384x288.py',
+    'hrnet_w32_coco.py': TOPDOWN + 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+    'hrnet_w48_coco.py': TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py',
+    'hrnet_w48_coco_384x288.py':
+    TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-384x288.py',
+    'hrnetv2_w18_wflw.py': 'face_2d_keypoint/topdown_heatmap/wflw/'
+    'td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py',
+}
+# the recipe outside the model: optimizer, schedule, loops, batch sizes,
+# datasets and pipelines, metrics
+RECIPE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg', 'val_cfg',
+               'test_cfg', 'auto_scale_lr', 'train_dataloader',
+               'val_dataloader', 'test_dataloader', 'val_evaluator',
+               'test_evaluator')
+
+
+def _plain(x):
+    """Config data without mmengine's ``_scope_`` markers (a dict read
+    through ``mmpose::`` carries one, the same file read by path none)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items() if k != '_scope_'}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+@pytest.mark.parametrize('name,recipe', sorted(MMPOSE_RECIPES.items()))
+def test_pose_config_is_its_mmpose_recipe_with_our_backbone(name, recipe):
+    import mmpose
+    path = osp.join(ROOT, 'configs/pose', name)
+    assert Config._get_base_files(path) == [f'mmpose::{recipe}']
+    ours = Config.fromfile(path)
+    host = Config.fromfile(osp.join(osp.dirname(mmpose.__file__), '.mim',
+                                    'configs', recipe))
+    for key in RECIPE_KEYS:
+        assert _plain(ours[key]) == _plain(host[key]), key
+    assert _plain(ours.model.head.decoder) == _plain(host.codec)
+    assert ours.model.backbone.type.startswith('hrformer_mm.')
+    assert ours.custom_imports['imports'] == ['hrformer_mm']
+    assert [h['type'] for h in ours.custom_hooks] == [
+        'SyncBuffersHook', 'hrformer_mm.RNGStateHook']
+
+
 # --- HRNet / HRNetV2 -------------------------------------------------------
 
 # (h, w): one multiple of 32, one not

@@ -318,7 +318,8 @@ def _rejected(build, error, match):
      'ours is out_indices'),
     (lambda: HRNet(extra=_extra(False)), ValueError,
      "mmseg's HRNet ignores this key"),
-    (lambda: HRNet(_extra()), ValueError, 'pass that dict as extra='),
+    (lambda: HRNet(_extra(), extra=_extra()), ValueError,
+     "arch has the hosts' stage1..stage4 keys and extra is given too"),
     (lambda: HRNet(TINY, pretrained='a.pth', init_cfg=dict(type='Kaiming')),
      ValueError, 'both say how to initialise'),
 ], ids=['arch-and-extra', 'out_indices', 'upsample_mode', 'window_size',
@@ -339,14 +340,14 @@ def _edited(extra, path, value):
 
 
 @pytest.mark.parametrize('cls,extra,error,match', [
-    (HRNet, _edited(_extra(), ('stage2', 'block'), 'BOTTLENECK'), ValueError,
-     r"extra\['stage2'\]\['block'\] = 'BOTTLENECK'"),
-    (HRNet, _edited(_extra(), ('stage1', 'block'), 'BASIC'), ValueError,
-     r"extra\['stage1'\]\['block'\]"),
-    (HRNet, _edited(_extra(), ('stage3', 'num_channels'), (4, 8, 24)),
+    (HRNet, _edited(_extra(), ('stage2', 'block'), 'HRFORMERBLOCK'),
+     ValueError, r"extra\['stage2'\]\['block'\] = 'HRFORMERBLOCK'"),
+    (HRFormer, _edited(mmpose_hrformer_extra(TINY_FORMER),
+                       ('stage1', 'block'), 'BASIC'), ValueError,
+     r"extra\['stage1'\]\['block'\] = 'BASIC'"),
+    (HRFormer, _edited(mmpose_hrformer_extra(TINY_FORMER),
+                       ('stage3', 'num_channels'), (8, 16, 24)),
      ValueError, 'keeps each stream'),
-    (HRNet, _edited(_extra(), ('stage3', 'num_blocks'), (1, 2, 1)),
-     ValueError, 'same number of blocks in every branch'),
     (HRNet, _edited(_extra(), ('stage2', 'num_branch'), 2), KeyError,
      r"unknown keys \['num_branch'\]"),
     (HRNet, _edited(_extra(), ('upsample', ), dict(mode='bilinear')),
@@ -355,15 +356,15 @@ def _edited(extra, path, value):
                        True), ValueError, 'both axes are padded'),
     (HRFormer, _edited(mmpose_hrformer_extra(TINY_FORMER),
                        ('stage3', 'block'), 'BASIC'), ValueError,
-     "'HRFORMERBLOCK' blocks only"),
+     r"\['HRFORMERBLOCK'\] blocks only"),
     (HRFormer, _edited(mmpose_hrformer_extra(TINY_FORMER),
-                       ('stage4', 'num_blocks'), (2, 2, 2, 2)), ValueError,
-     r'num_blocks of stages 2-4 are \[1, 1, 2\]'),
+                       ('stage4', 'num_blocks'), (1, 2, 1, 1)), ValueError,
+     'fails on a branch with more'),
     (HRFormer, _edited(mmpose_hrformer_extra(TINY_FORMER),
                        ('stage4', 'window_sizes'), (7, 7, 13, 13)),
      ValueError, "window_sizes"),
-], ids=['bottleneck-branches', 'basic-stage1', 'width-changes',
-        'uneven-blocks', 'typo', 'upsample-in-mmseg', 'pad-mask',
+], ids=['unknown-block', 'hrformer-basic-stage1', 'hrformer-width-changes',
+        'typo', 'upsample-in-mmseg', 'pad-mask',
         'hrformer-block-type', 'hrformer-uneven-depth',
         'hrformer-window-changes'])
 def test_what_the_form_cannot_build_is_refused(cls, extra, error, match):
@@ -468,16 +469,16 @@ def _recipe(cfg):
     return json.loads(json.dumps(recipe, default=str))
 
 
-def test_the_hrnet_and_hrformer_zoo_configs_name_their_host_recipe():
-    """Every HRNet config (they are the hosts' own recipes on our backbone)
-    and the HRFormer pose configs (mmpose's HRFormer recipe) say so."""
+def test_the_hrnet_zoo_configs_name_their_host_recipe():
+    """Every seg / det / cls HRNet config (they are the hosts' own recipes
+    on our backbone) says so.  The pose configs inherit mmpose's recipes
+    themselves (``_base_ = 'mmpose::...'``, test_configs.py)."""
     claimed = {os.path.basename(c) for c, _, _ in _claims()}
     root = os.path.join(os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))), 'configs')
-    expected = {os.path.basename(p) for p in glob.glob(
-        os.path.join(root, '*', 'hrnet*.py')) if 'demo' not in p}
-    expected |= {f'hrformer_{a}_coco{s}.py' for a in 'sb'
-                 for s in ('', '_384x288')}
+    expected = {os.path.basename(p) for d in ('seg', 'det', 'cls')
+                for p in glob.glob(os.path.join(root, d, 'hrnet*.py'))
+                if 'demo' not in p}
     assert expected <= claimed
 
 

@@ -70,7 +70,7 @@ def test_wheel_carries_configs_tools_and_model_index(wheel):
     for f in ('hrformer_mm/.mim/model-index.yml',
               'hrformer_mm/.mim/metafiles/hrformer.yml',
               'hrformer_mm/.mim/configs/pose/hrformer_demo_coco.py',
-              'hrformer_mm/.mim/configs/_base_/pose_runtime.py',
+              'hrformer_mm/.mim/configs/_base_/seg_runtime.py',
               'hrformer_mm/.mim/tools/train.py',
               'hrformer_mm/.mim/tools/test.py',
               'hrformer_mm_mmcv_ext.pth', '_hrformer_mm_ext_finder.py'):

@@ -32,7 +32,7 @@ from .weights import (ConversionReport, backbone_load_pre_hook,
                       install_registration_hook)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
-           'compile_repeated_blocks', 'warn_renamed']
+           'compile_repeated_blocks', 'warn_renamed', 'branch_block_counts']
 
 STEM_CHANNELS = 64
 
@@ -78,6 +78,24 @@ def warn_renamed(old: str, new: str, depth: int = 1) -> None:
     caller (1: the caller's caller)."""
     warnings.warn(f'{old} is deprecated and will be removed; use {new}',
                   FutureWarning, stacklevel=2 + depth)
+
+
+def branch_block_counts(num_blocks) -> List[Tuple[int, ...]]:
+    """Blocks per branch of stages 2-4 (2 / 3 / 4 branches) from an arch's
+    ``num_blocks``: one number for all, one per stage, or per stage one per
+    branch."""
+    if isinstance(num_blocks, int):
+        num_blocks = (num_blocks, ) * 3
+    if len(num_blocks) != 3:
+        raise ValueError(f'arch["num_blocks"] needs one number or 3 (stages '
+                         f'2-4), got {num_blocks}')
+    counts = []
+    for s, n in zip((2, 3, 4), num_blocks):
+        if not isinstance(n, int) and len(n) != s:
+            raise ValueError(f'arch["num_blocks"] of stage {s} needs one '
+                             f'number or {s} (one per branch), got {n}')
+        counts.append((n, ) * s if isinstance(n, int) else tuple(n))
+    return counts
 
 
 class MultiResolutionBackbone(BaseModule):
@@ -304,11 +322,23 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
         self._set_options(in_channels, out_indices, 4, frozen_stages, 4,
                           norm_eval)
 
+    @property
+    def norm1(self) -> nn.Module:
+        """The stem's first norm under the hosts' name (mmpose's, mmseg's
+        and mmpretrain's HRNet call ``bn1`` so)."""
+        return self.bn1
+
+    @property
+    def norm2(self) -> nn.Module:
+        """The stem's second norm under the hosts' name."""
+        return self.bn2
+
     def _build_stem_and_stage1(self, stage1_channels: int, stage1_blocks: int,
                                conv_cfg: dict, norm_cfg: dict,
-                               with_cp: bool = False) -> List[int]:
-        """Adds ``conv1``/``bn1``/``conv2``/``bn2`` and ``layer1``; returns
-        the channels of stage 1's single stream."""
+                               with_cp: bool = False,
+                               block: type = Bottleneck) -> List[int]:
+        """Adds ``conv1``/``bn1``/``conv2``/``bn2`` and ``layer1`` (residual
+        ``block`` s); returns the channels of stage 1's single stream."""
         self.conv1 = build_conv_layer(conv_cfg, self.in_channels,
                                       STEM_CHANNELS, 3, stride=2, padding=1,
                                       bias=False)
@@ -317,11 +347,11 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
                                       3, stride=2, padding=1, bias=False)
         self.bn2 = build_norm_layer(norm_cfg, STEM_CHANNELS)[1]
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = make_res_layer(Bottleneck, STEM_CHANNELS,
+        self.layer1 = make_res_layer(block, STEM_CHANNELS,
                                      stage1_channels, stage1_blocks,
                                      conv_cfg=conv_cfg, norm_cfg=norm_cfg,
                                      with_cp=with_cp)
-        return [stage1_channels * Bottleneck.expansion]
+        return [stage1_channels * block.expansion]
 
     def _build_stages(self, channels: Sequence[int],
                       num_modules: Sequence[int], pre_channels: List[int],
@@ -332,15 +362,20 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
         """Adds ``transition{1,2,3}`` and ``stage{2,3,4}``.
 
         Stage ``s`` runs ``num_modules[s - 2]`` modules over the first ``s``
-        of ``channels``; module ``m`` (0-based within its stage) is the
-        branches ``make_branches(s, m, stage_channels)`` returns, then a
+        of ``channels`` (one width per stream), or over ``channels[s - 2]``
+        where ``channels`` gives each of stages 2-4 its own widths (the
+        transitions then change a stream's width between stages); module
+        ``m`` (0-based within its stage) is the branches
+        ``make_branches(s, m, stage_channels)`` returns, then a
         :class:`MultiResolutionFusion` with ``downsample`` and
         ``upsample_cfg``.  The very last fusion stops at the highest stream
         returned, so ``out_indices=(0,)`` is mmpose's
         ``multiscale_output=False``.
         """
+        per_stage = isinstance(channels[0], (list, tuple))
         for stage, stage_modules in zip((2, 3, 4), num_modules):
-            stage_channels = list(channels[:stage])
+            stage_channels = list(channels[stage - 2] if per_stage
+                                  else channels[:stage])
             self.add_module(f'transition{stage - 1}',
                             make_transition(pre_channels, stage_channels,
                                             conv_cfg, norm_cfg))
@@ -357,7 +392,7 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
                 modules.append(HighResolutionModule(branches, fuse))
             self.add_module(f'stage{stage}', nn.Sequential(*modules))
             pre_channels = stage_channels
-        self.out_channels = tuple(channels[i] for i in self.out_indices)
+        self.out_channels = tuple(pre_channels[i] for i in self.out_indices)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         self._check_input(x)

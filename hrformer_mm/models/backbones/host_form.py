@@ -1,17 +1,25 @@
 """The hosts' ``extra=dict(stage1=..., stage4=...)`` form of HRNet and
 HRFormer, translated into this package's ``arch`` dict and options.
 
-mmpose's, mmseg's and mmdet's ``HRNet`` and mmpose's ``HRFormer`` describe
-the network as four stage dicts (``num_modules``, ``num_branches``,
-``block``, ``num_blocks``, ``num_channels``, and for HRFormer
-``num_heads``, ``mlp_ratios``, ``window_sizes``) plus a few top-level keys.
-:func:`translate_extra` reads that form once for both backbones, so a host
-config switches to ``hrformer_mm.HRNet`` / ``hrformer_mm.HRFormer`` by its
-``type`` alone.  What the form cannot express here (a stream whose width
-changes between stages, BOTTLENECK branches, different block counts per
-branch) is refused with the key that says it, never approximated.
+mmpose's, mmseg's, mmdet's and mmpretrain's ``HRNet`` and mmpose's
+``HRFormer`` describe the network as four stage dicts (``num_modules``,
+``num_branches``, ``block``, ``num_blocks``, ``num_channels``, and for
+HRFormer ``num_heads``, ``mlp_ratios``, ``window_sizes``) plus a few
+top-level keys.  :func:`translate_extra` reads that form once for both
+backbones, so a host config switches to ``hrformer_mm.HRNet`` /
+``hrformer_mm.HRFormer`` by its ``type`` alone.  HRNet takes all of it:
+either block type in any stage, widths that change between stages, a
+block count per branch.  HRFormer takes what mmpose's builds: transformer
+blocks in stages 2-4, one width, head count, window and MLP ratio per
+stream.  Anything else is refused with the key that says it, never
+approximated.
 
-The three hosts' ``HRNet`` differ where the form is silent; the host is the
+The hosts check the form with ``assert`` (mmseg, mmpretrain) or
+``ValueError`` (mmpose); a malformed form raises :class:`ExtraFormError` /
+:class:`ExtraKeyError` here, which are both, so code (and the hosts' own
+tests) written against either host catches them.
+
+The four hosts' ``HRNet`` differ where the form is silent; the host is the
 config's: mmengine's current default scope (``default_scope`` of a config,
 which every host runner and ``init_model`` / ``init_detector`` set).
 """
@@ -23,28 +31,42 @@ from mmengine.registry import DefaultScope
 
 from ..layers import BasicBlock, Bottleneck
 
-__all__ = ['HOSTS', 'current_host', 'translate_extra', 'changed_options',
-           'options_from_extra', 'check_arch_is_ours',
-           'pretrained_init_cfg', 'is_pretrained_init',
-           'zero_init_residual_norms']
+__all__ = ['HOSTS', 'ExtraFormError', 'ExtraKeyError', 'current_host',
+           'translate_extra', 'changed_options', 'options_from_extra',
+           'split_arch_and_extra', 'pretrained_init_cfg',
+           'is_pretrained_init', 'zero_init_residual_norms']
 
-HOSTS = ('mmpose', 'mmseg', 'mmdet')
+HOSTS = ('mmpose', 'mmseg', 'mmdet', 'mmpretrain')
+
+
+class ExtraFormError(ValueError, AssertionError):
+    """A host ``extra`` dict this package cannot build, or a malformed one
+    (a ``ValueError`` as mmpose raises, an ``AssertionError`` as mmseg's and
+    mmpretrain's checks raise)."""
+
+
+class ExtraKeyError(KeyError, AssertionError):
+    """A stage dict or key missing from, or unknown to, the ``extra`` form
+    (mmseg and mmpretrain assert that every stage is there)."""
 
 # What each host's HRNet does where its ``extra`` says nothing.
 #   upsample: the fusion's low -> high resampling (mmseg: bilinear by the
 #     fixed factor, then a bilinear resize to the target stream; mmpose and
 #     mmdet: nearest by the factor);
 #   multiscale: whether the last module fuses into every stream (mmpose reads
-#     ``extra['stage4']['multiscale_output']``, default False; mmseg and mmdet
-#     take a ``multiscale_output`` argument, default True, and ignore the
-#     stage-4 key);
+#     ``extra['stage4']['multiscale_output']``, default False; mmseg, mmdet
+#     and mmpretrain take a ``multiscale_output`` argument, default True, and
+#     ignore the stage-4 key);
 #   norm_eval: mmdet's HRNet keeps BatchNorm statistics frozen by default.
+# mmpretrain's HRNet is mmdet's without the frozen statistics.
 HRNET_HOST_DEFAULTS = {
     'mmpose': dict(upsample_mode='nearest', multiscale=False,
                    norm_eval=False),
     'mmseg': dict(upsample_mode='bilinear', multiscale=True,
                   norm_eval=False),
     'mmdet': dict(upsample_mode='nearest', multiscale=True, norm_eval=True),
+    'mmpretrain': dict(upsample_mode='nearest', multiscale=True,
+                       norm_eval=False),
 }
 
 STAGES = ('stage1', 'stage2', 'stage3', 'stage4')
@@ -63,9 +85,11 @@ _IGNORED_STAGE1_KEYS = ('num_heads', 'mlp_ratios', 'num_mlp_ratios',
 _IGNORED_TRANSFORMER_STAGE_KEYS = ('drop_path_rates', )
 
 _FAMILIES = {
-    # block of stages 2-4, per-stream keys, top-level keys besides stages
-    'HRNet': ('BASIC', {}, ('upsample', )),
-    'HRFormer': ('HRFORMERBLOCK', _TRANSFORMER_KEYS,
+    # blocks of stage 1, blocks of stages 2-4, per-stream keys, top-level
+    # keys besides stages (what the hosts' blocks_dict accept)
+    'HRNet': (('BOTTLENECK', 'BASIC'), ('BASIC', 'BOTTLENECK'), {},
+              ('upsample', )),
+    'HRFormer': (('BOTTLENECK', ), ('HRFORMERBLOCK', ), _TRANSFORMER_KEYS,
                  ('upsample', 'drop_path_rate', 'with_rpe', 'with_pad_mask')),
 }
 
@@ -104,7 +128,7 @@ def changed_options(cls: type, **values) -> List[str]:
 def _check_keys(where: str, given, known: Sequence[str]) -> None:
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise KeyError(f'{where}: unknown keys {unknown}; known: '
+        raise ExtraKeyError(f'{where}: unknown keys {unknown}; known: '
                        f'{sorted(known)}')
 
 
@@ -113,13 +137,10 @@ def _per_stream(extra: dict, key: str, family: str) -> tuple:
     every stage repeats the values of the streams it shares with stage 4
     (this package keeps one width, head count, ... per stream)."""
     full = tuple(extra['stage4'][key])
-    if len(full) != 4:
-        raise ValueError(f"extra['stage4']['{key}'] needs 4 values, got "
-                         f'{full}')
     for s in (2, 3):
         values = tuple(extra[f'stage{s}'][key])
         if values != full[:s]:
-            raise ValueError(
+            raise ExtraFormError(
                 f"extra['stage{s}']['{key}'] = {values} differs from the "
                 f"first {s} of extra['stage4']['{key}'] = {full}: "
                 f'hrformer_mm.{family} keeps each stream\'s {key} from stage '
@@ -127,23 +148,35 @@ def _per_stream(extra: dict, key: str, family: str) -> tuple:
     return full
 
 
+def _compact(per_stage: List[tuple]):
+    """Per-stage, per-branch values as the arch's shortest spelling: one
+    number where every branch of every stage agrees, one per stage where
+    the branches of each do, else the tuples."""
+    if all(len(set(v)) == 1 for v in per_stage):
+        firsts = tuple(v[0] for v in per_stage)
+        return firsts[0] if len(set(firsts)) == 1 else firsts
+    return tuple(per_stage)
+
+
 def _stage_arch(extra: dict, family: str) -> dict:
-    block, per_stream, _ = _FAMILIES[family]
+    stage1_blocks, blocks, per_stream, _ = _FAMILIES[family]
     s1 = extra['stage1']
     _check_keys("extra['stage1']", s1, _STAGE_KEYS + (
         _IGNORED_STAGE1_KEYS if family == 'HRFormer' else ()))
-    if s1.get('block') != 'BOTTLENECK':
-        raise ValueError(f"extra['stage1']['block'] = {s1.get('block')!r}: "
-                         f"hrformer_mm.{family} builds stage 1 from "
-                         f"'BOTTLENECK' blocks, as the host's released "
-                         f'configs do')
+    if s1.get('block') not in stage1_blocks:
+        raise ExtraFormError(
+            f"extra['stage1']['block'] = {s1.get('block')!r}: the host's "
+            f'{family} builds stage 1 from {list(stage1_blocks)} blocks')
     if s1['num_modules'] != 1 or s1['num_branches'] != 1 or \
             len(s1['num_blocks']) != 1 or len(s1['num_channels']) != 1:
-        raise ValueError("extra['stage1'] must have one module of one branch "
-                         f'(num_modules=1, num_branches=1), got {s1}')
+        raise ExtraFormError(
+            "extra['stage1'] must have one module of one branch "
+            f'(num_modules=1, num_branches=1), got {s1}')
     arch = dict(stage1_blocks=s1['num_blocks'][0],
                 stage1_channels=s1['num_channels'][0])
-    num_modules, num_blocks = [], []
+    if s1['block'] != stage1_blocks[0]:
+        arch['stage1_block'] = s1['block']
+    num_modules, num_blocks, widths, block_types = [], [], [], []
     for s in (2, 3, 4):
         cfg = extra[f'stage{s}']
         known = _STAGE_KEYS + tuple(per_stream) + (
@@ -152,40 +185,46 @@ def _stage_arch(extra: dict, family: str) -> dict:
         _check_keys(f"extra['stage{s}']", cfg, known)
         missing = sorted(set(_STAGE_KEYS + tuple(per_stream)) - set(cfg))
         if missing:
-            raise KeyError(f"extra['stage{s}'] lacks {missing}")
-        if cfg['block'] != block:
-            raise ValueError(
-                f"extra['stage{s}']['block'] = {cfg['block']!r}: "
-                f"hrformer_mm.{family} builds stages 2-4 from {block!r} "
-                f'blocks only (the host\'s default)')
+            raise ExtraKeyError(f"extra['stage{s}'] lacks {missing}")
+        if cfg['block'] not in blocks:
+            raise ExtraFormError(
+                f"extra['stage{s}']['block'] = {cfg['block']!r}: the host's "
+                f'{family} builds stages 2-4 from {list(blocks)} blocks '
+                f'only')
         if cfg['num_branches'] != s:
-            raise ValueError(f"extra['stage{s}']['num_branches'] must be {s} "
-                             f"(stage {s} runs {s} streams), got "
-                             f"{cfg['num_branches']}")
+            raise ExtraFormError(
+                f"extra['stage{s}']['num_branches'] must be {s} (stage {s} "
+                f"runs {s} streams), got {cfg['num_branches']}")
         for key in ('num_blocks', 'num_channels') + tuple(per_stream):
             if len(cfg[key]) != s:
-                raise ValueError(f"extra['stage{s}']['{key}'] needs {s} "
-                                 f'values (one per branch), got {cfg[key]}')
-        if len(set(cfg['num_blocks'])) != 1:
-            raise ValueError(
+                raise ExtraFormError(
+                    f"extra['stage{s}']['{key}'] needs {s} values (one per "
+                    f'branch), got {cfg[key]}')
+        if family == 'HRFormer' and max(cfg['num_blocks']) > \
+                cfg['num_blocks'][0]:
+            raise ExtraFormError(
                 f"extra['stage{s}']['num_blocks'] = {cfg['num_blocks']}: "
-                f'hrformer_mm.{family} runs the same number of blocks in '
-                f'every branch of a stage')
+                f"mmpose's HRFormer draws each module's drop-path rates for "
+                f'as many blocks as branch 0 has, and fails on a branch with '
+                f'more')
         num_modules.append(cfg['num_modules'])
-        num_blocks.append(cfg['num_blocks'][0])
-    arch.update(channels=_per_stream(extra, 'num_channels', family),
-                num_modules=tuple(num_modules))
-    for key, arch_key in per_stream.items():
-        arch[arch_key] = _per_stream(extra, key, family)
+        num_blocks.append(tuple(cfg['num_blocks']))
+        widths.append(tuple(cfg['num_channels']))
+        block_types.append(cfg['block'])
+    arch.update(num_modules=tuple(num_modules),
+                num_blocks=_compact(num_blocks))
     if family == 'HRFormer':
-        if len(set(num_blocks)) != 1:
-            raise ValueError(
-                f'num_blocks of stages 2-4 are {num_blocks}: '
-                f'hrformer_mm.HRFormer runs the same number of transformer '
-                f'blocks per branch in every module')
-        arch['num_blocks'] = num_blocks[0]
+        arch['channels'] = _per_stream(extra, 'num_channels', family)
+        for key, arch_key in per_stream.items():
+            arch[arch_key] = _per_stream(extra, key, family)
+        return arch
+    # one width per stream where no stage changes one, as our zoo says it
+    if all(w == widths[-1][:len(w)] for w in widths):
+        arch['channels'] = widths[-1]
     else:
-        arch['num_blocks'] = tuple(num_blocks)
+        arch['channels'] = tuple(widths)
+    if set(block_types) != {blocks[0]}:
+        arch['block'] = tuple(block_types)
     return arch
 
 
@@ -194,8 +233,8 @@ def _upsample(extra: dict, default: dict) -> dict:
     _check_keys("extra['upsample']", upsample, ('mode', 'align_corners'))
     mode = upsample.get('mode', default['mode'])
     if mode not in ('nearest', 'bilinear'):
-        raise ValueError(f"extra['upsample']['mode'] must be 'nearest' or "
-                         f"'bilinear', got {mode!r}")
+        raise ExtraFormError(f"extra['upsample']['mode'] must be 'nearest' "
+                             f"or 'bilinear', got {mode!r}")
     return dict(mode=mode, align_corners=bool(upsample.get('align_corners')))
 
 
@@ -207,28 +246,28 @@ def translate_extra(family: str, extra: dict,
     ``family='HRNet'``, ``norm_eval`` (the host's default) and ``host``; for
     ``'HRFormer'`` (mmpose's form whatever the scope: only mmpose has an
     HRFormer) ``drop_path_rate``, ``with_rpe`` and ``with_pad_mask``.
-    ``multiscale_output`` is mmseg's and mmdet's HRNet argument (None: not
-    given).
+    ``multiscale_output`` is mmseg's, mmdet's and mmpretrain's HRNet
+    argument (None: not given).
     """
     if not isinstance(extra, dict):
         raise TypeError(f'extra must be a dict of stage dicts, got '
                         f'{type(extra).__name__}')
-    _, _, top = _FAMILIES[family]
+    top = _FAMILIES[family][-1]
     _check_keys('extra', extra, STAGES + top)
     missing = [s for s in STAGES if s not in extra]
     if missing:
-        raise KeyError(f'extra lacks {missing}')
+        raise ExtraKeyError(f'extra lacks {missing}')
     out = dict(arch=_stage_arch(extra, family))
     stage4_key = extra['stage4'].get('multiscale_output')
 
     if family == 'HRFormer':
         if multiscale_output is not None:
-            raise ValueError("HRFormer's hosts' form says multiscale_output "
-                             "in extra['stage4'] (mmpose's), not as an "
-                             'argument')
+            raise ExtraFormError("HRFormer's hosts' form says "
+                                 "multiscale_output in extra['stage4'] "
+                                 "(mmpose's), not as an argument")
         multiscale = bool(stage4_key)
         if extra.get('with_pad_mask', False):
-            raise ValueError(
+            raise ExtraFormError(
                 "extra['with_pad_mask']=True: mmpose masks padded tokens only "
                 'when both axes are padded (its guard uses `and`), so its '
                 'outputs cannot be reproduced with masking that works; use '
@@ -246,7 +285,7 @@ def translate_extra(family: str, extra: dict,
         if host == 'mmpose':
             if multiscale_output is not None and stage4_key is not None \
                     and bool(multiscale_output) != bool(stage4_key):
-                raise ValueError(
+                raise ExtraFormError(
                     f'multiscale_output={multiscale_output} contradicts '
                     f"extra['stage4']['multiscale_output']={stage4_key}")
             given = stage4_key if multiscale_output is None \
@@ -255,21 +294,21 @@ def translate_extra(family: str, extra: dict,
                 else bool(given)
             up = _upsample(extra, dict(mode='nearest', align_corners=False))
             if up['mode'] == 'bilinear' and up['align_corners']:
-                raise ValueError(
+                raise ExtraFormError(
                     "extra['upsample'] with align_corners=True: "
                     'hrformer_mm.HRNet upsamples bilinearly with '
                     'align_corners=False only')
             mode, by_factor = up['mode'], False
         else:
             if 'upsample' in extra:
-                raise ValueError(
+                raise ExtraFormError(
                     f"extra['upsample'] is mmpose's key; {host}'s HRNet "
                     f"always upsamples by {defaults['upsample_mode']} "
                     f'interpolation and ignores it')
             multiscale = defaults['multiscale'] if multiscale_output is None \
                 else bool(multiscale_output)
             if stage4_key is not None and bool(stage4_key) != multiscale:
-                raise ValueError(
+                raise ExtraFormError(
                     f"extra['stage4']['multiscale_output']={stage4_key}: "
                     f"{host}'s HRNet ignores this key and takes its "
                     f'multiscale_output argument, here {multiscale}; make '
@@ -305,13 +344,19 @@ def options_from_extra(cls: type, arch, extra: dict,
     return translate_extra(name, extra, multiscale_output)
 
 
-def check_arch_is_ours(name: str, arch) -> None:
-    """Refuse a host ``extra`` dict given as ``arch`` (the hosts' first
-    positional argument is ``extra``, ours is ``arch``)."""
+def split_arch_and_extra(name: str, arch, extra: Optional[dict]):
+    """``(arch, extra)`` with a host ``extra`` dict given in ``arch``'s place
+    moved to ``extra``: the hosts' first positional argument is ``extra``
+    (mmpose's, mmseg's, mmdet's ``HRNet(extra, in_channels, ...)``), ours
+    is ``arch``, and a dict with the hosts' stage keys can only be the
+    former."""
     if isinstance(arch, dict) and any(s in arch for s in STAGES):
-        raise ValueError(f'{name}: arch has the hosts\' stage1..stage4 keys; '
-                         f'pass that dict as extra=..., or give arch in our '
-                         f'form (channels, num_modules, ...)')
+        if extra is not None:
+            raise ExtraFormError(
+                f'{name}: arch has the hosts\' stage1..stage4 keys and '
+                f'extra is given too; give one')
+        return None, arch
+    return arch, extra
 
 
 def pretrained_init_cfg(name: str, pretrained: Optional[str], init_cfg,

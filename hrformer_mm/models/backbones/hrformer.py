@@ -39,8 +39,9 @@ from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
                       drop_path_rates)
 from .base import HRNetLayoutBackbone
 from .hrformer_weights import hrformer_checkpoint_filter
-from .host_form import (check_arch_is_ours, is_pretrained_init,
-                        options_from_extra, pretrained_init_cfg,
+from .base import branch_block_counts
+from .host_form import (is_pretrained_init, options_from_extra,
+                        pretrained_init_cfg, split_arch_and_extra,
                         zero_init_residual_norms)
 
 __all__ = ['HRFormerBlock', 'HRFormerBranch', 'HRFormer']
@@ -111,7 +112,10 @@ class HRFormer(HRNetLayoutBackbone):
 
     Args:
         arch: ``'tiny'``, ``'small'`` (the default), ``'base'`` or a dict
-            with the keys of :attr:`arch_zoo` entries.
+            with the keys of :attr:`arch_zoo` entries and of
+            :attr:`arch_defaults` (``num_blocks``: transformer blocks per
+            branch per module, one number, one per stage 2-4, or per stage
+            one per branch).
         in_channels: input image channels.
         window_size: overrides the arch's window size in every branch (the
             paper's large-window segmentation models use 13 or 15).
@@ -144,7 +148,9 @@ class HRFormer(HRNetLayoutBackbone):
             mmseg's segmentors pass their own ``pretrained`` here.
 
     mmpose's form, so that mmpose's HRFormer configs switch to this class
-    by their ``type`` alone, with the same outputs on the same checkpoint:
+    by their ``type`` alone, with the same outputs on the same checkpoint
+    (the arguments up to ``init_cfg`` are also mmpose's positions, with
+    ``extra`` first):
 
     Args:
         extra: mmpose's ``dict(stage1=..., stage2=..., stage3=...,
@@ -158,11 +164,11 @@ class HRFormer(HRNetLayoutBackbone):
             ``extra['stage4']['multiscale_output']``; ``upsample`` (default
             bilinear, align_corners=False) as ``upsample_cfg``.  What this
             class does not build is refused with the key named: other block
-            types, a stream whose width, heads, window or MLP ratio change
-            between stages, block counts that differ between branches or
-            stages, and ``with_pad_mask=True`` (mmpose masks only when both
-            axes are padded, a bug this class does not copy; ask for
-            ``with_pad_mask`` in our form).
+            types (as mmpose does), a stream whose width, heads, window or
+            MLP ratio change between stages, a branch with more blocks than
+            branch 0 (mmpose fails there), and ``with_pad_mask=True``
+            (mmpose masks only when both axes are padded, a bug this class
+            does not copy; ask for ``with_pad_mask`` in our form).
     """
 
     #: Fusion upsampling of the reference pose release and mmpose.
@@ -194,26 +200,27 @@ class HRFormer(HRNetLayoutBackbone):
     def __init__(self,
                  arch: Union[str, dict, None] = None,
                  in_channels: int = 3,
+                 conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 zero_init_residual: bool = False,
+                 frozen_stages: int = -1,
+                 init_cfg: Union[dict, List[dict]] = None,
+                 *,
                  window_size: int = None,
                  drop_path_rate: float = 0.,
                  with_rpe: bool = True,
                  with_pad_mask: bool = False,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
-                 frozen_stages: int = -1,
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
                  upsample_cfg: dict = POSE_RELEASE_UPSAMPLE,
-                 conv_cfg: dict = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
-                 transformer_norm_cfg: dict = dict(type='LN', eps=1e-6),
                  compile_cfg: Optional[dict] = None,
-                 init_cfg: Union[dict, List[dict]] = None,
-                 zero_init_residual: bool = False,
                  pretrained: Optional[str] = None,
                  extra: Optional[dict] = None):
         init_cfg = pretrained_init_cfg('HRFormer', pretrained, init_cfg,
                                        init_cfg_is_default=False)
-        check_arch_is_ours('HRFormer', arch)
+        arch, extra = split_arch_and_extra('HRFormer', arch, extra)
         if extra is not None:
             host_form = options_from_extra(
                 HRFormer, arch, extra, None,
@@ -240,11 +247,15 @@ class HRFormer(HRNetLayoutBackbone):
             norm_cfg)
 
         # drop-path rates rise over the blocks of stages 2-4 in order: one
-        # list of block rates per module; first_module[s] indexes the first
-        # module of stage s + 2
+        # list of block rates per module, as long as the module's deepest
+        # branch (mmpose: branch 0's, which its form keeps the deepest);
+        # first_module[s] indexes the first module of stage s + 2
         num_modules = arch['num_modules']
-        module_rates = drop_path_rates(
-            drop_path_rate, [arch['num_blocks']] * sum(num_modules))
+        num_blocks = branch_block_counts(arch['num_blocks'])
+        module_rates = drop_path_rates(drop_path_rate, [
+            max(counts) for counts, n in zip(num_blocks, num_modules)
+            for _ in range(n)
+        ])
         first_module = [sum(num_modules[:stage]) for stage in range(3)]
 
         def transformer_blocks(stage: int, module: int,
@@ -260,6 +271,7 @@ class HRFormer(HRNetLayoutBackbone):
                         transformer_norm_cfg=transformer_norm_cfg,
                         with_cp=with_cp)
                     for rate in module_rates[first_module[stage - 2] + module]
+                    [:num_blocks[stage - 2][branch]]
                 ]) for branch in range(stage)
             ]
 
@@ -286,6 +298,7 @@ class HRFormer(HRNetLayoutBackbone):
                                  f'stream), got {arch[key]}')
         if len(arch['num_modules']) != 3:
             raise ValueError('arch["num_modules"] needs 3 values (stages 2-4)')
+        branch_block_counts(arch['num_blocks'])
         return arch
 
     def init_weights(self) -> None:

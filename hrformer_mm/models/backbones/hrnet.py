@@ -11,15 +11,19 @@ stride-2 convs down, 1x1 conv and upsampling up).  How the streams are read
 out (V1 / V2 / V2p) is the job of :class:`~hrformer_mm.models.necks.
 HRNetV2Neck`, not of the backbone.
 
-Same computation as mmpose's and mmdet's ``HRNet`` (``upsample_cfg=
-dict(mode='nearest')``, the default, as in the pose and classification
-releases) and mmseg's ``HRNet`` (``upsample_cfg=dict(mode='bilinear')``,
-with ``by_factor=True`` also where the input is no multiple of 32);
+Same computation as mmpose's, mmdet's and mmpretrain's ``HRNet``
+(``upsample_cfg=dict(mode='nearest')``, the default, as in the pose and
+classification releases) and mmseg's ``HRNet`` (``upsample_cfg=
+dict(mode='bilinear')``, with ``by_factor=True`` also where the input is
+no multiple of 32);
 their configs' ``extra=`` form builds it too.  State-dict keys are
 theirs, so their checkpoints load unchanged (the hosts' up paths end in a
 parameter-free ``Upsample`` at index 2, which we replace by resizing to the
 target stream's size, so the indices of the conv and BN still match).
-Unlike mmpose's and mmdet's, inputs need not be multiples of 32.
+Unlike mmpose's and mmdet's, inputs need not be multiples of 32.  The
+arch takes every layout the hosts' form can say (bottleneck or basic
+branches in any stage, widths that change between stages, block counts per
+branch), so any of their HRNets has an equal here.
 
 The name ``HRNet`` belongs to mmpose and mmseg: configs say
 ``type='hrformer_mm.HRNet'``.
@@ -31,12 +35,12 @@ import torch.nn as nn
 from hrformer_mm.registry import MODELS
 from ..layers import BasicBlock, Bottleneck, make_res_layer
 from ..layers import complete_upsample_cfg
-from .base import HRNetLayoutBackbone, warn_renamed
+from .base import HRNetLayoutBackbone, branch_block_counts, warn_renamed
 from .hrnet_weights import (hrnet_checkpoint_filter,
                             mmpretrain_classifier_layout)
-from .host_form import (changed_options, check_arch_is_ours,
-                        is_pretrained_init, options_from_extra,
-                        pretrained_init_cfg, zero_init_residual_norms)
+from .host_form import (changed_options, is_pretrained_init,
+                        options_from_extra, pretrained_init_cfg,
+                        split_arch_and_extra, zero_init_residual_norms)
 
 __all__ = ['HRNet']
 
@@ -51,10 +55,16 @@ class HRNet(HRNetLayoutBackbone):
             ``'w18-small-v1'``, ``'w18-small-v2'`` (the HRNet ImageNet
             release's small models), ``'w18-small'`` (mmseg's
             HRNetV2-W18-Small, the same as v2) or a dict with
-            ``channels`` (4 widths), ``num_modules`` (stages 2-4) and
-            optionally ``num_blocks`` (BasicBlocks per branch per module:
-            one number, or one per stage), ``stage1_blocks``,
-            ``stage1_channels``.
+            ``channels`` (4 widths, one per stream; or one tuple of widths
+            per stage 2-4, lengths 2 / 3 / 4, where a stream's width
+            changes between stages), ``num_modules`` (stages 2-4) and
+            optionally ``num_blocks`` (residual blocks per branch per
+            module: one number, one per stage, or per stage one per
+            branch), ``block`` (``'BASIC'``, the default, or
+            ``'BOTTLENECK'``: one name, or one per stage 2-4; a branch of
+            bottlenecks is 4x its width wide), ``stage1_blocks``,
+            ``stage1_channels``, ``stage1_block`` (``'BOTTLENECK'``, the
+            default, or ``'BASIC'``).  These are the hosts' choices.
         in_channels: input image channels.
         upsample_cfg: how the fusion upsamples lower streams (keys as
             HRFormer's; missing ones from :attr:`DEFAULT_UPSAMPLE`):
@@ -93,18 +103,22 @@ class HRNet(HRNetLayoutBackbone):
         extra: the hosts' ``dict(stage1=..., stage2=..., stage3=...,
             stage4=...)`` (mmpose: also ``upsample``), in place of ``arch``,
             ``upsample_cfg`` and ``out_indices``, which must then stay
-            unset.  Which host's HRNet it reproduces
-            is read from mmengine's default scope (the config's
+            unset; also taken as the first positional argument, where the
+            hosts have it (``HRNet(extra, in_channels, conv_cfg, norm_cfg,
+            norm_eval, with_cp)``, the positions the four hosts share; the
+            rest are keywords).  Which host's HRNet it reproduces is read
+            from mmengine's default scope (the config's
             ``default_scope``): ``'mmseg'`` fuses bilinearly (by the factor,
-            then a resize); ``'mmpose'`` and ``'mmdet'`` by nearest
-            neighbours; mmpose returns only stream 0 unless
-            ``extra['stage4']['multiscale_output']``, mmseg and mmdet all
-            four unless ``multiscale_output=False``; mmdet's ``norm_eval``
-            defaults to True.  Anything the form says that this class does
-            not build (other block types, widths changing between stages,
-            ...) is refused with the key named.
-        multiscale_output: mmseg's and mmdet's argument (with ``extra``
-            only).
+            then a resize); ``'mmpose'``, ``'mmdet'`` and ``'mmpretrain'``
+            by nearest neighbours; mmpose returns only stream 0 unless
+            ``extra['stage4']['multiscale_output']``, the others all four
+            unless ``multiscale_output=False``; mmdet's ``norm_eval``
+            defaults to True.  A malformed form raises
+            :class:`~.host_form.ExtraFormError` / ``ExtraKeyError`` (a
+            ``ValueError`` / ``KeyError`` and an ``AssertionError``, as
+            the hosts raise), with the key named.
+        multiscale_output: mmseg's, mmdet's and mmpretrain's argument (with
+            ``extra`` only).
     """
 
     arch_zoo: Dict[str, dict] = {
@@ -124,7 +138,10 @@ class HRNet(HRNetLayoutBackbone):
                          num_modules=(1, 4, 3))
            for w in (18, 30, 32, 40, 44, 48, 64)},
     }
-    arch_defaults = dict(num_blocks=4, stage1_blocks=4, stage1_channels=64)
+    arch_defaults = dict(num_blocks=4, block='BASIC', stage1_blocks=4,
+                         stage1_channels=64, stage1_block='BOTTLENECK')
+    #: the residual blocks an arch names, by the hosts' names
+    blocks = {'BASIC': BasicBlock, 'BOTTLENECK': Bottleneck}
 
     #: Fusion upsampling of mmpose's and mmdet's HRNet (and the pose and
     #: classification releases).
@@ -141,13 +158,14 @@ class HRNet(HRNetLayoutBackbone):
     def __init__(self,
                  arch: Union[str, dict, None] = None,
                  in_channels: int = 3,
+                 conv_cfg: dict = None,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 norm_eval: Optional[bool] = None,
+                 with_cp: bool = False,
+                 *,
                  upsample_cfg: dict = DEFAULT_UPSAMPLE,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
-                 norm_eval: Optional[bool] = None,
-                 with_cp: bool = False,
-                 conv_cfg: dict = None,
-                 norm_cfg: dict = dict(type='BN', requires_grad=True),
                  compile_cfg: Optional[dict] = None,
                  init_cfg: Union[dict, List[dict]] = [
                      dict(type='Kaiming', layer='Conv2d'),
@@ -163,7 +181,7 @@ class HRNet(HRNetLayoutBackbone):
         init_cfg = pretrained_init_cfg(
             'HRNet', pretrained, init_cfg,
             not changed_options(HRNet, init_cfg=init_cfg))
-        check_arch_is_ours('HRNet', arch)
+        arch, extra = split_arch_and_extra('HRNet', arch, extra)
         host = None
         if extra is not None:
             host_form = options_from_extra(
@@ -193,22 +211,26 @@ class HRNet(HRNetLayoutBackbone):
         #: the fusion's upsampling, complete
         self.upsample_cfg = upsample_cfg
         self.arch = arch = self._resolve_arch(arch)
+        stages = self._stage_layout(arch)
         pre_channels = self._build_stem_and_stage1(
             arch['stage1_channels'], arch['stage1_blocks'], conv_cfg,
-            norm_cfg, with_cp)
+            norm_cfg, with_cp, block=self.blocks[arch['stage1_block']])
 
-        def basic_blocks(stage: int, module: int,
-                         channels: List[int]) -> List[nn.Module]:
+        def residual_blocks(stage: int, module: int,
+                            channels: List[int]) -> List[nn.Module]:
+            block, widths, num_blocks = stages[stage - 2]
             return [
-                make_res_layer(BasicBlock, c, c,
-                               arch['num_blocks'][stage - 2],
+                make_res_layer(block, c * block.expansion, c, n,
                                conv_cfg=conv_cfg, norm_cfg=norm_cfg,
-                               with_cp=with_cp) for c in channels
+                               with_cp=with_cp)
+                for c, n in zip(widths, num_blocks)
             ]
 
-        self._build_stages(arch['channels'], arch['num_modules'],
-                           pre_channels, basic_blocks, conv_cfg, norm_cfg,
-                           downsample='stepwise', upsample_cfg=upsample_cfg)
+        self._build_stages(
+            [tuple(c * block.expansion for c in widths)
+             for block, widths, _ in stages], arch['num_modules'],
+            pre_channels, residual_blocks, conv_cfg, norm_cfg,
+            downsample='stepwise', upsample_cfg=upsample_cfg)
         self._freeze_stages()
         self._apply_compile_cfg(compile_cfg)
 
@@ -241,13 +263,38 @@ class HRNet(HRNetLayoutBackbone):
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
         arch = cls._arch_from_zoo(arch, ('channels', 'num_modules'))
-        if not isinstance(arch['num_blocks'], (list, tuple)):
+        if isinstance(arch['block'], str):
+            arch['block'] = (arch['block'], ) * 3
+        if isinstance(arch['num_blocks'], int):
             arch['num_blocks'] = (arch['num_blocks'], ) * 3
-        if len(arch['channels']) != 4:
-            raise ValueError(f'arch["channels"] needs 4 values (one per '
-                             f'stream), got {arch["channels"]}')
-        for key in ('num_modules', 'num_blocks'):
+        channels = arch['channels']
+        per_stage = isinstance(channels[0], (list, tuple))
+        if not (len(channels) == 3 and per_stage and all(
+                len(c) == s for s, c in zip((2, 3, 4), channels))) and \
+                not (len(channels) == 4 and not per_stage):
+            raise ValueError(f'arch["channels"] needs 4 widths (one per '
+                             f'stream) or 3 tuples of 2, 3 and 4 (one per '
+                             f'stage 2-4), got {channels}')
+        for key in ('num_modules', 'num_blocks', 'block'):
             if len(arch[key]) != 3:
                 raise ValueError(f'arch["{key}"] needs 3 values (stages '
                                  f'2-4), got {arch[key]}')
+        branch_block_counts(arch['num_blocks'])
+        for name in arch['block'] + (arch['stage1_block'], ):
+            if name not in cls.blocks:
+                raise ValueError(f'unknown HRNet block {name!r}; choose from '
+                                 f'{sorted(cls.blocks)}')
         return arch
+
+    @classmethod
+    def _stage_layout(cls, arch: dict) -> List[tuple]:
+        """``(block class, widths, blocks per branch)`` of stages 2-4 of a
+        resolved ``arch``."""
+        channels = arch['channels']
+        per_stage = isinstance(channels[0], (list, tuple))
+        return [(cls.blocks[name],
+                 tuple(channels[s - 2] if per_stage else channels[:s]),
+                 counts)
+                for s, name, counts in zip((2, 3, 4), arch['block'],
+                                           branch_block_counts(
+                                               arch['num_blocks']))]
