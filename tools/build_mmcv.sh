@@ -54,7 +54,7 @@ build_wheel() {  # FLAVOUR
   "$PY" -m pip install -q -r "$ROOT/requirements/mmcv_build.txt"
   work=$(mktemp -d)
   # --no-build-isolation: mmcv's setup.py imports pkg_resources, which an
-  # isolated build env (newest setuptools) no longer has
+  # isolated build env (newest setuptools) does not have
   "$PY" -m pip download -q --no-deps --no-build-isolation --no-binary :all: \
     -d "$work" "mmcv==$MMCV_VERSION"
   tar -xzf "$work/mmcv-$MMCV_VERSION.tar.gz" -C "$work"

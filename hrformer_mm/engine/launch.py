@@ -191,7 +191,7 @@ def restart_round_store(timeout: datetime.timedelta):
     rendezvous's shared store is created once too).  The process group's
     keys carry no round (``default_pg/0//cpu//0/<rank>``: each gloo rank's
     listening address; with nccl the unique id), and torch's env:// handler
-    no longer prefixes them with the restart count, so a restarted rank can
+    does not prefix them with the restart count, so a restarted rank can
     read the dead group's value instead of waiting for the new one: gloo's
     ``connectFullMesh`` then connects to a port nobody listens on
     ("Connection refused"), or to one something else has taken since (a

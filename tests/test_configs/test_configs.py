@@ -261,7 +261,7 @@ def test_seg_configs_feed_the_v2_concatenation_to_the_heads(
     assert model.neck.mode == 'v2' and model.neck.out_channels == neck_width
     heads = model.decode_head
     heads = heads if isinstance(heads, torch.nn.ModuleList) else [heads]
-    for head in heads:  # the heads no longer concatenate themselves
+    for head in heads:  # the neck concatenates, not the heads
         assert head.input_transform is None
         assert head.in_channels == neck_width
     for h, w in SIZES:
