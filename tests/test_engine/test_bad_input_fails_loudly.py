@@ -1,9 +1,9 @@
 """Bad input fails early and loudly, with a message that names the problem:
 missing data files, configs and checkpoints, checkpoints of another model,
 heads that do not fit the backbone or the dataset, undecodable images,
-non-finite losses, interrupted checkpoint writes; mistakes that used to
-fail late or silently now stop early, naming the config keys, numbers and
-files involved."""
+non-finite losses, interrupted checkpoint writes: each stops the run
+early, naming the config keys, numbers and files involved, where the hosts
+would fail late or silently."""
 import os
 import os.path as osp
 import types

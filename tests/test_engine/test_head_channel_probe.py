@@ -2,9 +2,10 @@
 lets real failures stop the run with a message naming them
 (hrformer_mm/engine/checks.py).
 
-A backbone built for 1-channel images used to be probed with a 3-channel
-one: the probe failed, a warning said the check could not run, and a wrong
-head ``in_channels`` went through to the first batch."""
+A backbone built for 1-channel images is probed with 1-channel images: a
+3-channel probe would fail, and a wrong head ``in_channels`` would go
+through to the first batch with only a warning that the check could not
+run."""
 import os.path as osp
 import warnings
 
