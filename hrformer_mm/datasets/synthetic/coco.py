@@ -7,7 +7,7 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -17,7 +17,7 @@ from .textures import occluder as _occluder
 from .textures import paste as _paste
 from .textures import texture
 
-__all__ = ['COCO_KEYPOINTS', 'COCO_SKELETON', 'draw_person',
+__all__ = ['COCO_KEYPOINTS', 'COCO_SKELETON', 'PERSON_PARTS', 'draw_person',
            'generate_coco_keypoints', 'PEOPLE_SETTINGS', 'COCO_AREA_RANGES']
 
 COCO_KEYPOINTS = [
@@ -32,6 +32,17 @@ COCO_SKELETON = [[16, 14], [14, 12], [17, 15], [15, 13], [12, 13], [6, 12],
                  [1, 2], [1, 3], [2, 4], [3, 5], [4, 6], [5, 7]]
 _LIMBS = [(5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14),
           (14, 16)]
+# What :func:`draw_person` writes into its ``parts`` map, one id per part
+# (0: not the figure).  Sides are the figure's own, as COCO's keypoints: the
+# left arm is the one from ``left_shoulder``.  The head is a disc of the
+# body's texture (hair) around a skin-toned face; the feet are the discs at
+# the ankles.
+PERSON_PARTS = ('background', 'hair', 'face', 'torso', 'left_arm',
+                'right_arm', 'left_leg', 'right_leg', 'left_foot',
+                'right_foot')
+# keypoint -> part of the limbs and hinge discs drawn at it
+_JOINT_PART = {5: 4, 7: 4, 9: 4, 6: 5, 8: 5, 10: 5, 11: 6, 13: 6, 12: 7,
+               14: 7, 15: 8, 16: 9}
 
 
 def _person_keypoints(rng: np.random.Generator, cx: float, top: float,
@@ -72,10 +83,14 @@ def _person_keypoints(rng: np.random.Generator, cx: float, top: float,
 
 
 def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
-                top: float, height: float,
-                limb_width: float = 0.045) -> Tuple[np.ndarray, np.ndarray]:
+                top: float, height: float, limb_width: float = 0.045,
+                parts: Optional[np.ndarray] = None
+                ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw a figure onto ``canvas`` (in place), limbs ``limb_width`` x
-    ``height`` thick.
+    ``height`` thick.  ``parts``, an (h, w) integer map, is overwritten
+    with the :data:`PERSON_PARTS` id of every pixel the figure paints, in
+    the order they are painted (the last one drawn is the one seen); it
+    draws nothing from ``rng``, so the picture is the same without it.
 
     Returns its keypoints (17, 2) and its pixel mask.
     """
@@ -85,15 +100,22 @@ def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
     body = texture(rng, h, w)
     limbs = texture(rng, h, w)
     thick = max(2, int(limb_width * height))
+    label = _PartPainter(parts, mask.shape)
     torso = np.array([kp[5], kp[6], kp[12], kp[11]], np.int32)
+    label(3, cv2.fillConvexPoly, torso, 1)
     cv2.fillConvexPoly(mask, torso, 1)
     part = np.zeros_like(mask)
-    for a, b in _LIMBS:
-        cv2.line(part, tuple(int(v) for v in kp[a]),
-                 tuple(int(v) for v in kp[b]), 1, thick, cv2.LINE_AA)
-    for j in range(5, 17):  # hinge discs at shoulders, elbows, ... feet
-        cv2.circle(part, tuple(int(v) for v in kp[j]), thick, 1, -1)
     head_c = tuple(int(v) for v in (kp[3] + kp[4]) / 2)
+    label(1, cv2.circle, head_c, int(head_r), 1, -1)
+    for a, b in _LIMBS:
+        line = (tuple(int(v) for v in kp[a]), tuple(int(v) for v in kp[b]),
+                1, thick, cv2.LINE_AA)
+        label(_JOINT_PART[a], cv2.line, *line)
+        cv2.line(part, *line)
+    for j in range(5, 17):  # hinge discs at shoulders, elbows, ... feet
+        disc = (tuple(int(v) for v in kp[j]), thick, 1, -1)
+        label(_JOINT_PART[j], cv2.circle, *disc)
+        cv2.circle(part, *disc)
     cv2.circle(mask, head_c, int(head_r), 1, -1)
     _paste(canvas, body, mask.astype(bool))
     _paste(canvas, limbs, part.astype(bool))
@@ -108,6 +130,7 @@ def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
     # visible cues, and ears as small discs on the sides.
     skin = np.array(rng.uniform([150, 110, 80], [240, 200, 170]))[::-1]
     cv2.circle(canvas, head_c, int(head_r * 0.85), skin.tolist(), -1)
+    label(2, cv2.circle, head_c, int(head_r * 0.85), 1, -1)
     dark = (rng.uniform(0, 60, 3)).tolist()
     for j, r in ((0, 0.18), (1, 0.14), (2, 0.14)):
         cv2.circle(canvas, tuple(int(v) for v in kp[j]),
@@ -115,8 +138,27 @@ def draw_person(rng: np.random.Generator, canvas: np.ndarray, cx: float,
     for j in (3, 4):
         cv2.circle(canvas, tuple(int(v) for v in kp[j]),
                    max(1, int(0.22 * head_r)), (skin * 0.8).tolist(), -1)
+        label(2, cv2.circle, tuple(int(v) for v in kp[j]),
+              max(1, int(0.22 * head_r)), 1, -1)
     mask |= part
     return kp, mask.astype(bool)
+
+
+class _PartPainter:
+    """Paints one shape at a time (a cv2 drawing call with colour 1, as the
+    figure's mask is drawn, anti-aliased edges included) and writes ``id``
+    where it lands in ``parts``; a no-op when there is no ``parts``."""
+
+    def __init__(self, parts: Optional[np.ndarray], shape):
+        self.parts = parts
+        self.shape = shape
+
+    def __call__(self, part_id: int, draw, *args):
+        if self.parts is None:
+            return
+        shape = np.zeros(self.shape, np.uint8)
+        draw(shape, *args)
+        self.parts[shape.astype(bool)] = part_id
 
 
 def _coco_categories() -> List[dict]:

@@ -1,0 +1,66 @@
+# LIP human parsing (20 classes, 0 = background; mmseg's LIPDataset reading
+# data/LIP/{train,val}_images and {train,val}_segmentations), the HRNet
+# segmentation release's recipe (lib/datasets/lip.py): every image resized
+# to 473x473, scaled by 0.5-1.5, cropped to 473x473, flipped with the left /
+# right labels exchanged; tested at 473x473, scored at the label's size.
+# The flip test (tta_pipeline, tta_model) exchanges the score channels of
+# the same pairs before averaging, as the release's inference does.
+dataset_type = 'LIPDataset'
+data_root = 'data/LIP'
+num_classes = 20
+crop_size = (473, 473)
+# Left-arm / Right-arm, Left-leg / Right-leg, Left-shoe / Right-shoe
+flip_pairs = [(14, 15), (16, 17), (18, 19)]
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=crop_size, ratio_range=(0.5, 1.5),
+         keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='hrformer_mm.SwapFlippedPartLabels', flip_pairs=flip_pairs),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=crop_size, keep_ratio=False)],
+        [dict(type='RandomFlip', prob=0., direction='horizontal'),
+         dict(type='RandomFlip', prob=1., direction='horizontal')],
+        [dict(type='LoadAnnotations')],
+        [dict(type='PackSegInputs')],
+    ]),
+]
+tta_model = dict(type='hrformer_mm.FlipSwapSegTTAModel',
+                 flip_pairs=flip_pairs)
+train_dataloader = dict(
+    batch_size=10,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='train_images',
+                         seg_map_path='train_segmentations'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='val_images',
+                         seg_map_path='val_segmentations'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
