@@ -14,6 +14,11 @@ blocks in stages 2-4, one width, head count, window and MLP ratio per
 stream.  Anything else is refused with the key that says it, never
 approximated.
 
+Where a stream changes width between stages 2 and 3 or 3 and 4, mmpose's,
+mmseg's and mmdet's forward feeds that stream's transition the
+lowest-resolution stream instead of its own (and fails on the shapes);
+mmpretrain's feeds it its own, and so does this package in every scope.
+
 The hosts check the form with ``assert`` (mmseg, mmpretrain) or
 ``ValueError`` (mmpose); a malformed form raises :class:`ExtraFormError` /
 :class:`ExtraKeyError` here, which are both, so code (and the hosts' own
@@ -150,12 +155,12 @@ def _per_stream(extra: dict, key: str, family: str) -> tuple:
 
 def _compact(per_stage: List[tuple]):
     """Per-stage, per-branch values as the arch's shortest spelling: one
-    number where every branch of every stage agrees, one per stage where
-    the branches of each do, else the tuples."""
-    if all(len(set(v)) == 1 for v in per_stage):
-        firsts = tuple(v[0] for v in per_stage)
-        return firsts[0] if len(set(firsts)) == 1 else firsts
-    return tuple(per_stage)
+    number where every branch of every stage agrees, else one entry per
+    stage, a number where the branches of that stage agree."""
+    stages = tuple(v[0] if len(set(v)) == 1 else tuple(v) for v in per_stage)
+    if len(set(stages)) == 1 and isinstance(stages[0], int):
+        return stages[0]
+    return stages
 
 
 def _stage_arch(extra: dict, family: str) -> dict:
