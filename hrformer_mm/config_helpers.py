@@ -227,6 +227,61 @@ def simcc_sizes(codec: dict, stride: int = 4) -> dict:
                 decoder=codec)
 
 
+def pose_runtime(max_keep_ckpts: int = 3) -> tuple:
+    """What this project adds to the runtime of an mmpose recipe it
+    inherits: the plugin import, ``hrformer_mm.RNGStateHook`` after mmpose's
+    ``SyncBuffersHook`` (resume then reproduces an uninterrupted run
+    exactly, drop path included) and only the newest ``max_keep_ckpts``
+    checkpoints kept.
+
+    Returns ``(custom_imports, custom_hooks, default_hooks)``."""
+    return (dict(imports=['hrformer_mm'], allow_failed_imports=False),
+            [dict(type='SyncBuffersHook'),
+             dict(type='hrformer_mm.RNGStateHook')],
+            dict(checkpoint=dict(max_keep_ckpts=max_keep_ckpts)))
+
+
+def pose_hrformer(arch: str, drop_path_rate: float) -> dict:
+    """Our HRFormer in place of mmpose's in an mmpose HRFormer recipe
+    (``model.backbone``; ``_delete_``, as mmpose's ``extra=`` dict would
+    otherwise merge in): the same ImageNet weights and keys, SyncBN, the 1/4
+    stream out for the heatmap head.  (A config that passed the recipe's
+    ``_base_.norm_cfg`` on would hand the norm layers mmengine's
+    ``_scope_`` marker of a cross-package base variable.)"""
+    return dict(_delete_=True, type='hrformer_mm.HRFormer', out_indices=(0, ),
+                norm_cfg=dict(type='SyncBN', requires_grad=True),
+                **pretrained_hrformer(arch, drop_path_rate))
+
+
+#: mmpose's ImageNet-pretrained HRNet checkpoints (where its top-down
+#: recipes start from), by arch.
+HRNET_MMPOSE_IMAGENET = {
+    'w32': 'https://download.openmmlab.com/mmpose/pretrain_models/'
+    'hrnet_w32-36af842e.pth',
+    'w48': 'https://download.openmmlab.com/mmpose/pretrain_models/'
+    'hrnet_w48-8ef0771d.pth',
+}
+
+
+def pose_hrnet(arch: str, norm_cfg: dict) -> dict:
+    """Our HRNet in place of mmpose's in an mmpose top-down HRNet recipe, to
+    merge into ``model``: the V1 read-out, i.e. the highest-resolution
+    stream (the last module fuses only into it, mmpose's
+    ``multiscale_output=False``, so mmpose's HRNet checkpoints load
+    unchanged) through ``HRNetV2Neck(mode='v1')``, from mmpose's ImageNet
+    weights (:data:`HRNET_MMPOSE_IMAGENET`)."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    return dict(
+        backbone=dict(
+            _delete_=True, type='hrformer_mm.HRNet', arch=arch,
+            out_indices=(0, ), norm_cfg=norm_cfg,
+            init_cfg=dict(type='Pretrained',
+                          checkpoint=HRNET_MMPOSE_IMAGENET[arch])),
+        neck=dict(type='hrformer_mm.HRNetV2Neck',
+                  in_channels=[HRNet.arch_zoo[arch]['channels'][0]],
+                  mode='v1'))
+
+
 def hrnetv2(arch: str, norm_cfg: dict, neck: Optional[dict] = None,
             replace: bool = False) -> dict:
     """HRNetV2 as mmseg's models and mmpose's landmark configs build it, to

@@ -3,22 +3,8 @@
 # mmpose's recipe with this project's HRNet, as hrnet_w32_coco.py.
 _base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
           'td-hm_hrnet-w48_8xb32-210e_coco-384x288.py')
+from hrformer_mm.config_helpers import pose_hrnet, pose_runtime
 
-custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+custom_imports, custom_hooks, default_hooks = pose_runtime()
 norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='hrformer_mm.HRNet',
-        arch='w48',
-        out_indices=(0, ),
-        norm_cfg=norm_cfg,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrnet_w48-8ef0771d.pth')),
-    neck=dict(type='hrformer_mm.HRNetV2Neck', in_channels=[48], mode='v1'))
-# resume reproduces an uninterrupted run exactly
-custom_hooks = [dict(type='SyncBuffersHook'),
-                dict(type='hrformer_mm.RNGStateHook')]
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
+model = pose_hrnet('w48', norm_cfg)

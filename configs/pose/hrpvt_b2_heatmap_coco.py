@@ -8,8 +8,9 @@
 # paper reports SimCC only (76.3 AP val).
 _base_ = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
           'td-hm_pvtv2-b2_8xb64-210e_coco-256x192.py')
+from hrformer_mm.config_helpers import pose_runtime
 
-custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+custom_imports, custom_hooks, default_hooks = pose_runtime()
 train_dataloader = dict(batch_size=32)
 model = dict(
     backbone=dict(out_indices=(0, 1, 2, 3)),
@@ -20,9 +21,5 @@ model = dict(
         out_channels=128,
         dilations=(1, 2, 4, 8),
         insertion='stage',
-        norm_cfg=_base_.norm_cfg),
+        norm_cfg=dict(type='SyncBN', requires_grad=True)),
     head=dict(in_channels=128, deconv_out_channels=None))
-# resume reproduces an uninterrupted run exactly (drop path included)
-custom_hooks = [dict(type='SyncBuffersHook'),
-                dict(type='hrformer_mm.RNGStateHook')]
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))
