@@ -10,7 +10,7 @@
 #      models as a baseline.
 # Results land in work_dirs/demo/; the last lines print COCO AP and mIoU.
 #
-#   bash tools/demo.sh --family hrnet|hrvit|hrpvt|det [TRAIN ARGS]
+#   bash tools/demo.sh --family hrnet|hrvit|hrpvt|det|cls|parsing [TRAIN ARGS]
 # instead trains one other family's demo, tests it and evaluates it
 # untrained as a baseline:
 #   hrnet: the HRNetV2 landmark demo (configs/pose/hrnetv2_demo_wflw.py) on
@@ -34,16 +34,19 @@
 #          from scratch: COCO AP of both
 #          (work_dirs/demo/cls_pose_{pretrained,scratch}*).  TRAIN ARGS go
 #          to the classifier's training.
+#   parsing: HRNetV2-W18-Small + FCN head (configs/seg/hrnetv2_demo_lip.py)
+#          on synthetic LIP-format people (data/demo/parsing), left / right
+#          labels exchanged on flips, mIoU (work_dirs/demo/parsing*).
 set -euo pipefail
 FAMILY=hrformer
 if [[ "${1:-}" == "--family" ]]; then
-  FAMILY="${2:?--family needs hrformer, hrnet, hrvit, hrpvt, det or cls}"
+  FAMILY="${2:?--family needs hrformer, hrnet, hrvit, hrpvt, det, cls or parsing}"
   shift 2
 fi
 case "$FAMILY" in
-  hrformer|hrnet|hrvit|hrpvt|det|cls) ;;
+  hrformer|hrnet|hrvit|hrpvt|det|cls|parsing) ;;
   *) echo "unknown --family $FAMILY" \
-          "(hrformer, hrnet, hrvit, hrpvt, det or cls)" >&2
+          "(hrformer, hrnet, hrvit, hrpvt, det, cls or parsing)" >&2
      exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -58,6 +61,9 @@ if [[ "$FAMILY" == hrpvt ]]; then
     --pose-people small --if-stale
 elif [[ "$FAMILY" == det ]]; then
   $PY tools/generate_demo_data.py --out data/demo/det --only det --if-stale
+elif [[ "$FAMILY" == parsing ]]; then
+  $PY tools/generate_demo_data.py --out data/demo/parsing --only parsing \
+    --if-stale
 elif [[ "$FAMILY" == cls ]]; then
   $PY tools/generate_demo_data.py --out data/demo/cls --only cls --if-stale
   # the pose demo's people (with the default demo's other data: the same
@@ -85,6 +91,15 @@ elif [[ "$FAMILY" == hrvit ]]; then
   other_family configs/seg/hrvit_demo_ade20k.py hrvit_seg "$@"
   echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
   for run in hrvit_seg_test hrvit_seg_untrained; do
+    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
+print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
+      $OUT/$run/metrics.json
+  done
+  exit 0
+elif [[ "$FAMILY" == parsing ]]; then
+  other_family configs/seg/hrnetv2_demo_lip.py parsing "$@"
+  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
+  for run in parsing_test parsing_untrained; do
     $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
 print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
       $OUT/$run/metrics.json

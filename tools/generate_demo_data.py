@@ -4,9 +4,11 @@ and synthetic faces in WFLW format (data/demo/wflw); with --only det, only
 synthetic objects in COCO instance format (boxes and masks, OUT/coco; the
 detection demo writes data/demo/det/coco); with --only cls, only synthetic
 objects and textures for classification in the ImageNet folder layout
-(OUT/imagenet; the classification demo writes data/demo/cls/imagenet);
-with --only aflw | cofw | 300w, only synthetic faces in that landmark
-format (OUT/aflw, OUT/cofw, OUT/300w; --face-train / --face-val images).
+(OUT/imagenet; the classification demo writes data/demo/cls/imagenet); with
+--only parsing, only synthetic people in LIP human parsing format (OUT/lip;
+the parsing demo writes data/demo/parsing/lip); with --only aflw | cofw |
+300w, only synthetic faces in that landmark format (OUT/aflw, OUT/cofw,
+OUT/300w; --face-train / --face-val images).
 Deterministic for a given --seed."""
 import argparse
 import json
@@ -20,7 +22,7 @@ if __name__ == '__main__':  # before anything imports the hosts
 from hrformer_mm.datasets.synthetic import (  # noqa: E402
     GENERATOR_VERSION, generate_ade20k, generate_coco_detection,
     generate_coco_keypoints, generate_faces, generate_imagenet,
-    generate_wflw)
+    generate_lip, generate_wflw)
 
 STAMP = 'generator.json'
 # landmark formats besides WFLW (data/demo/wflw): the seed offset of each
@@ -58,22 +60,28 @@ def main(argv=None):
                    help='classification images per class, val split')
     p.add_argument('--cls-size', type=int, default=64,
                    help='classification image side (pixels)')
-    p.add_argument('--only', choices=['pose', 'seg', 'face', 'det', 'cls',
-                                      *LANDMARK_SETS],
+    p.add_argument('--parsing-train', type=int, default=300,
+                   help='LIP-format people (--only parsing), train split')
+    p.add_argument('--parsing-val', type=int, default=60,
+                   help='LIP-format people (--only parsing), val split')
+    p.add_argument('--only',
+                   choices=['pose', 'seg', 'face', 'det', 'cls', 'parsing',
+                            *LANDMARK_SETS],
                    help="one dataset; 'det' (COCO instances), 'cls' "
-                   "(ImageNet layout) and the landmark formats 'aflw', "
-                   "'cofw', '300w' are written only when asked for")
+                   "(ImageNet layout), 'parsing' (LIP format) and the "
+                   "landmark formats 'aflw', 'cofw', '300w' are written "
+                   'only when asked for')
     p.add_argument('--if-stale', action='store_true',
                    help='do nothing if --out already holds data written by '
                    'this generator version with these arguments')
     args = p.parse_args(argv)
     # what the files depend on; written last, so an interrupted run is stale
-    # (the det / cls arguments only where det / cls is written: other
-    # folders' stamps stay valid)
+    # (the det / cls / parsing arguments only where that set is written:
+    # other folders' stamps stay valid)
     key = dict(version=GENERATOR_VERSION,
                **{k: v for k, v in vars(args).items() if k != 'if_stale'
                   and all(args.only == only or not k.startswith(only + '_')
-                          for only in ('det', 'cls'))})
+                          for only in ('det', 'cls', 'parsing'))})
     stamp = osp.join(args.out, STAMP)
     if args.if_stale and osp.isfile(stamp):
         with open(stamp) as f:
@@ -108,6 +116,10 @@ def main(argv=None):
         summary['imagenet'] = generate_imagenet(
             osp.join(args.out, 'imagenet'), args.cls_train, args.cls_val,
             image_size=(args.cls_size, args.cls_size), seed=args.seed + 4)
+    if args.only == 'parsing':
+        summary['lip'] = generate_lip(
+            osp.join(args.out, 'lip'), args.parsing_train, args.parsing_val,
+            seed=args.seed + 5)
     with open(stamp, 'w') as f:
         json.dump(key, f)
     print(json.dumps(summary, indent=1))

@@ -107,3 +107,15 @@ def test_flipped_training_sample_gets_the_other_sides_labels():
     kept = swap(dict(gt_seg_map=label.copy(), seg_fields=['gt_seg_map'],
                      flip=False))
     assert (kept['gt_seg_map'] == label).all()
+
+
+def test_generate_demo_data_only_parsing_writes_lip_alone(tmp_path):
+    from e2e_utils import load_tool
+    load_tool('generate_demo_data.py').main(
+        ['--out', str(tmp_path), '--only', 'parsing', '--parsing-train', '2',
+         '--parsing-val', '1'])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['generator.json',
+                                                          'lip']
+    assert len(list((tmp_path / 'lip' / 'train_segmentations').glob(
+        '*.png'))) == 2
+    assert len(list((tmp_path / 'lip' / 'val_images').glob('*.jpg'))) == 1
