@@ -103,6 +103,9 @@ def _builtin_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
         # the same functions in files written under numpy 1
         (_multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
         (_multiarray.scalar, 'numpy.core.multiarray.scalar'),
+        # an empty array's raw data: torch.save's pickle protocol 2 writes
+        # b'' as bytes() (the face datasets' metainfo has sigmas=[])
+        bytes,
         # mmengine's message hub (loss / lr history) and configs in meta
         HistoryBuffer,
         ConfigDict,

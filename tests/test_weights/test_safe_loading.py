@@ -78,6 +78,15 @@ def test_runner_checkpoint_round_trips_through_mmengine(tmp_path):
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
 
 
+
+def test_empty_array_metainfo_loads(tmp_path):
+    """The face datasets' metainfo holds ``sigmas=[]``: an empty array,
+    whose raw data b'' protocol 2 pickles as ``bytes()``."""
+    path = tmp_path / 'faces.pth'
+    torch.save(dict(meta=dict(dataset_meta=dict(sigmas=np.array([])))), path)
+    ckpt = load_checkpoint_file(str(path))
+    assert ckpt['meta']['dataset_meta']['sigmas'].shape == (0, )
+
 def test_numpy1_checkpoint_names_load(tmp_path):
     """Files written under NumPy 1 name ``numpy.core.multiarray``."""
     path = tmp_path / 'np1.pth'
