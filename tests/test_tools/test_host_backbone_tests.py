@@ -1,0 +1,70 @@
+"""tools/run_host_backbone_tests.py: the hosts' own HRNet / HRFormer test
+files pass against hrformer_mm's classes, except the tests of host-internal
+modules, which are deselected by name."""
+import json
+
+import pytest
+from e2e_utils import PYTHON, run
+
+from hrformer_mm import host_tests
+from hrformer_mm.host_tests import (HOST_INTERNAL, HOST_TEST_FILES,
+                                    FetchError, fetch_host_tests)
+
+TESTS = host_tests.BACKBONE_TESTS
+# (passed, failed, deselected) per host file: mmpretrain's arch-zoo test
+# runs once per width (w18 ... w64) plus its custom-arch test
+EXPECTED = {
+    'mmpose': {f'{TESTS}/test_hrnet.py': (1, 0, 1),
+               f'{TESTS}/test_hrformer.py': (1, 0, 1)},
+    'mmseg': {f'{TESTS}/test_hrnet.py': (1, 0, 2)},
+    'mmpretrain': {f'{TESTS}/test_hrnet.py': (8, 0, 0)},
+}
+
+
+def test_every_deselected_test_names_its_host_file_and_reason():
+    for (host, path, test), why in HOST_INTERNAL.items():
+        assert path in HOST_TEST_FILES[host]['files']
+        assert 'module' in test.lower() and why
+
+
+def test_cached_files_are_used_without_a_download(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError('fetched although cached')
+
+    monkeypatch.setattr(host_tests, '_from_sdist', no_network)
+    monkeypatch.setattr(host_tests, '_from_github', no_network)
+    spec = HOST_TEST_FILES['mmseg']
+    version = host_tests.installed_version(spec['dist'])
+    dest = tmp_path / f"{spec['dist']}-{version}"
+    for f in spec['files']:
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
+        (dest / f).write_text('')
+    assert fetch_host_tests('mmseg', str(tmp_path)) == str(dest)
+
+
+def test_unreachable_sources_say_where_to_put_the_files(tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setattr(host_tests, '_from_sdist', lambda *a: [])
+    monkeypatch.setattr(host_tests, '_from_github', lambda *a: False)
+    with pytest.raises(FetchError, match=r'github.com/open-mmlab/mmpose '
+                       r'\(tag v1\.3\.2\); put them under'):
+        fetch_host_tests('mmpose', str(tmp_path))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize('host', sorted(EXPECTED))
+def test_hosts_backbone_tests_pass_against_ours(host, tmp_path):
+    try:
+        fetch_host_tests(host)
+    except FetchError as e:
+        pytest.skip(f'no copy of the host test files: {e}')
+    out = tmp_path / 'counts.json'
+    run([PYTHON, 'tools/run_host_backbone_tests.py', '--hosts', host,
+         '--json', str(out)], timeout=1800)
+    counts = json.loads(out.read_text())[host]
+    got = {path: (c['passed'], c['failed'], c['deselected'])
+           for path, c in counts.items()}
+    assert got == EXPECTED[host]
+    for path, c in counts.items():
+        # the test modules hold our classes, not the host's
+        assert c['substituted'] and all(c['substituted'].values()), path
