@@ -25,10 +25,14 @@ interleaved, so that drift of a shared machine affects all alike) and
 :func:`report` (times relative to eager mmpose and best-against-best
 ratios).  ``tools/analysis/benchmark.py`` is the command line.
 """
+import collections
 import copy
+import cProfile
+import hashlib
 import io
 import json
 import os.path as osp
+import pstats
 import statistics
 import sys
 import time
@@ -188,6 +192,53 @@ def print_profile(name, step, device, top) -> None:
     print(f'== {name}: top {top} operators by self time', file=sys.stderr)
     print(prof.key_averages().table(sort_by=key, row_limit=top),
           file=sys.stderr)
+
+
+def _op_key(func, args) -> str:
+    def sig(a):
+        if isinstance(a, torch.Tensor):
+            return f'{a.dtype}{tuple(a.shape)}{tuple(a.stride())}'
+        if isinstance(a, (list, tuple)):
+            return '[' + ','.join(sig(b) for b in a) + ']'
+        return '_'
+    return f'{func} {sig(args)}'
+
+
+def count_step(step) -> Dict[str, object]:
+    """What one step asks of the machine, counted instead of timed:
+    ``aten_ops`` (operator calls that reach the dispatcher: forward,
+    backward and the optimizer), ``distinct_ops`` (distinct operator, dtype,
+    shape and stride combinations), ``ops_digest`` (a hash of those with
+    their counts) and ``python_calls`` (cProfile's function calls).
+
+    Counts do not depend on the load of a shared machine: two commits whose
+    steps have the same digest run the same kernels on the same shapes, so
+    a difference in their time is noise (or Python overhead, which
+    ``python_calls`` shows).  Compiled variants dispatch little outside
+    their kernels, so their counts are not comparable with eager ones."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+
+        def __init__(self):
+            super().__init__()
+            self.ops = collections.Counter()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops[_op_key(func, args)] += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count() as counted:
+        step()
+    prof = cProfile.Profile()
+    prof.enable()
+    step()
+    prof.disable()
+    digest = hashlib.sha1(
+        json.dumps(sorted(counted.ops.items())).encode()).hexdigest()
+    return dict(aten_ops=sum(counted.ops.values()),
+                distinct_ops=len(counted.ops), ops_digest=digest[:12],
+                python_calls=pstats.Stats(prof).total_calls)
 
 
 class OnnxBackbone(torch.nn.Module):
@@ -379,12 +430,14 @@ def attention_steps(arch: str, shape, batch: int, mode: str, device: str,
 
 
 def time_steps(steps: dict, device: str, iters: int, warmup: int = 2,
-               memory: bool = False, profile: int = 0):
+               memory: bool = False, profile: int = 0,
+               count_ops: bool = False):
     """Median seconds per step of each variant, the steps interleaved:
     ``(median, extra)``.  ``extra`` holds ``first_step_s`` (each variant's
-    first step alone, always run: the compile time of compiled variants)
-    and ``peak_memory_mb`` (with ``memory``); ``profile`` N prints each
-    variant's N most expensive operators.
+    first step alone, always run: the compile time of compiled variants),
+    ``peak_memory_mb`` (with ``memory``) and ``ops_per_step`` (with
+    ``count_ops``: :func:`count_step` of each variant after its untimed
+    steps); ``profile`` N prints each variant's N most expensive operators.
 
     ``peak_memory_mb`` is the largest :func:`peak_memory` of the untimed
     steps after the first (the ``warmup - 1`` others and one more).  A CUDA
@@ -409,6 +462,8 @@ def time_steps(steps: dict, device: str, iters: int, warmup: int = 2,
         for k, s in steps.items():
             untimed(k, s)
         extra['peak_memory_mb'] = {k: v / 2**20 for k, v in peak.items()}
+    if count_ops:
+        extra['ops_per_step'] = {k: count_step(s) for k, s in steps.items()}
     if profile:
         for k, s in steps.items():
             print_profile(k, s, device, profile)

@@ -267,3 +267,29 @@ def test_cuda_graph_memory_is_counted_where_it_is_allocated(monkeypatch):
                           iters=2, warmup=2, memory=True)
     assert len(calls) == 5  # first, warm-up, memory, two timed: replays
     assert extra['peak_memory_mb'] == dict(ours=96, cudagraphs=96)
+
+
+def test_counted_step_is_deterministic_and_sees_an_extra_op(bench, capsys):
+    """--count-ops: the counts of one step, repeatable run to run, and
+    ours' training step dispatches fewer operators than mmpose's (the
+    counted regression guard behind the timed race)."""
+    from hrformer_mm.analysis.benchmark import count_step, step_fn
+    args = ['--arch', 'tiny', '--mode', 'train', '--shape', '64', '64',
+            '--batch', '1', '--iters', '1', '--warmup', '1', '--count-ops']
+    bench.main(args)
+    first = json.loads(capsys.readouterr().out)['ops_per_step']
+    bench.main(args)
+    second = json.loads(capsys.readouterr().out)['ops_per_step']
+    assert first == second
+    assert 0 < first['ours']['aten_ops'] < first['mmpose']['aten_ops']
+    assert first['ours']['python_calls'] > 0
+
+    torch.manual_seed(0)
+    _, ours = build_pair('tiny', 'cpu')
+    x = torch.randn(1, 3, 64, 64)
+    plain = count_step(step_fn(ours, x, 'train'))
+    # the same step plus one element-wise op: one more call, another digest
+    extra = count_step(step_fn(ours, x, 'train',
+                               call=lambda m, t: m(t)[0] * 1.0))
+    assert extra['aten_ops'] == plain['aten_ops'] + 2  # mul, its backward
+    assert extra['ops_digest'] != plain['ops_digest']

@@ -70,6 +70,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--profile', type=int, default=0, metavar='N',
                    help='print each variant\'s N most expensive operators '
                    '(self time) to stderr')
+    p.add_argument('--count-ops', action='store_true',
+                   help='count what one step of each variant dispatches: '
+                   'aten operator calls (with a digest of the operators, '
+                   'shapes and strides) and Python function calls; '
+                   'deterministic, for comparing two commits on a noisy '
+                   'machine')
     p.add_argument('--compile-backend', default='inductor',
                    help='torch.compile backend of the compiled variants')
     p.add_argument('--variants', nargs='+', default=None,
@@ -110,7 +116,8 @@ def main(argv=None) -> dict:
         steps = bench.attention_steps(args.arch, args.shape, args.batch,
                                       args.mode, args.device, args.amp)
     med, timing = bench.time_steps(steps, args.device, args.iters,
-                                   args.warmup, args.memory, args.profile)
+                                   args.warmup, args.memory, args.profile,
+                                   args.count_ops)
     if any('compile' in v or 'blocks' in v for v in steps):
         extra['graph_breaks'] = bench.graph_breaks() - breaks
     result = bench.report(
