@@ -174,12 +174,13 @@ def warmup_poly(max_iters: int, warmup_iters: int = 1500,
     ]
 
 
+#: Where mmpose keeps its ImageNet-pretrained backbones.
+MMPOSE_PRETRAINED = 'https://download.openmmlab.com/mmpose/pretrain_models/'
+
 #: mmpose's ImageNet-pretrained HRFormer checkpoints, by arch.
 HRFORMER_IMAGENET = {
-    'small': 'https://download.openmmlab.com/mmpose/pretrain_models/'
-    'hrformer_small-09516375_20220226.pth',
-    'base': 'https://download.openmmlab.com/mmpose/pretrain_models/'
-    'hrformer_base-32815020_20220226.pth',
+    'small': MMPOSE_PRETRAINED + 'hrformer_small-09516375_20220226.pth',
+    'base': MMPOSE_PRETRAINED + 'hrformer_base-32815020_20220226.pth',
 }
 
 
@@ -202,19 +203,6 @@ def hrvit_backbone(arch: str = 'b1', drop_path_rate: float = 0.1,
                 drop_path_rate=drop_path_rate, out_indices=tuple(out_indices),
                 norm_cfg=norm_cfg or dict(type='SyncBN', requires_grad=True),
                 **kwargs)
-
-
-def warmup_multistep(max_epochs: int, milestones: Sequence[int],
-                     warmup_iters: int = 500) -> List[dict]:
-    """The epoch-based schedule of the top-down pose recipes (HRNet,
-    HRFormer; mmpose): a linear warm-up from 0.001 over ``warmup_iters``
-    iterations, then x0.1 at each of ``milestones``."""
-    return [
-        dict(type='LinearLR', begin=0, end=warmup_iters, start_factor=0.001,
-             by_epoch=False),
-        dict(type='MultiStepLR', begin=0, end=max_epochs,
-             milestones=list(milestones), gamma=0.1, by_epoch=True),
-    ]
 
 
 def simcc_sizes(codec: dict, stride: int = 4) -> dict:
@@ -256,10 +244,8 @@ def pose_hrformer(arch: str, drop_path_rate: float) -> dict:
 #: mmpose's ImageNet-pretrained HRNet checkpoints (where its top-down
 #: recipes start from), by arch.
 HRNET_MMPOSE_IMAGENET = {
-    'w32': 'https://download.openmmlab.com/mmpose/pretrain_models/'
-    'hrnet_w32-36af842e.pth',
-    'w48': 'https://download.openmmlab.com/mmpose/pretrain_models/'
-    'hrnet_w48-8ef0771d.pth',
+    'w32': MMPOSE_PRETRAINED + 'hrnet_w32-36af842e.pth',
+    'w48': MMPOSE_PRETRAINED + 'hrnet_w48-8ef0771d.pth',
 }
 
 

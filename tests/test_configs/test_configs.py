@@ -159,8 +159,10 @@ MMPOSE_RECIPES = {
     TOPDOWN + 'td-hm_hrformer-base_8xb32-210e_coco-256x192.py',
     'hrformer_b_coco_384x288.py':
     TOPDOWN + 'td-hm_hrformer-base_8xb32-210e_coco-384x288.py',
-    'hrnet_w32_coco.py': TOPDOWN + 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
-    'hrnet_w48_coco.py': TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py',
+    'hrnet_w32_coco.py':
+    TOPDOWN + 'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+    'hrnet_w48_coco.py':
+    TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-256x192.py',
     'hrnet_w48_coco_384x288.py':
     TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-384x288.py',
     'hrnetv2_w18_wflw.py': 'face_2d_keypoint/topdown_heatmap/wflw/'
