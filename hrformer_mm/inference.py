@@ -4,14 +4,17 @@
 skeleton, keypoints and their scores; segmentation: colour mask and a
 legend of the classes present), for segmentation also the label map as
 ``<name>_mask.png`` (class index per pixel), and ``predictions.json`` with
-every prediction.  Pose configs are top-down: person boxes come from a
-COCO-style JSON (:func:`load_bboxes`) or are the whole image.
-``tools/infer.py`` is the command line.
+every prediction.  Pose configs are top-down: person boxes come from an
+mmdet detector (:class:`PersonDetector`, as mmpose's
+``demo/topdown_demo_with_mmdet.py`` chains them), from a COCO-style JSON
+(:func:`load_bboxes`) or are the whole image.  ``tools/infer.py`` is the
+command line.
 """
 import json
 import os
 import os.path as osp
 import sys
+from functools import partial
 
 import cv2
 import numpy as np
@@ -111,6 +114,74 @@ def boxes_for(by_key, source: str, img: np.ndarray) -> np.ndarray:
     return np.array(rows or [], np.float32).reshape(-1, 5)
 
 
+def select_person_boxes(bboxes: np.ndarray, scores: np.ndarray,
+                        labels: np.ndarray, cat_id: int, score_thr: float,
+                        nms_thr: float) -> np.ndarray:
+    """The boxes of class ``cat_id`` scoring above ``score_thr``, after
+    greedy NMS at IoU ``nms_thr`` (mmpose's demos' rule, with mmpose's
+    ``nms``), as ``[x1, y1, x2, y2, score]`` rows, best first."""
+    from mmpose.evaluation.functional import nms
+    keep = (labels == cat_id) & (scores > score_thr)
+    dets = np.concatenate([np.asarray(bboxes, np.float32)[keep].reshape(
+        -1, 4), np.asarray(scores, np.float32)[keep, None]], axis=1)
+    if not len(dets):
+        return dets
+    return dets[nms(dets, nms_thr)]
+
+
+class PersonDetector:
+    """An mmdet detector (``init_detector`` + ``inference_detector``) whose
+    class ``cat_id`` boxes are the people a top-down pose model reads."""
+
+    def __init__(self, config: str, checkpoint, device: str, cat_id: int = 0,
+                 score_thr: float = 0.3, nms_thr: float = 0.3):
+        from mmdet.apis import init_detector
+        from mmdet.models.detectors import BaseDetector
+        from mmpose.utils import adapt_mmdet_pipeline
+        cfg = load_config(config)
+        if cfg.get('default_scope') != 'mmdet':
+            raise ValueError(
+                f'--det-config {config} is not an mmdet detector config '
+                f'(default_scope {cfg.get("default_scope")!r}, not '
+                "'mmdet'); pass a detection config such as "
+                'configs/det/hrnetv2p_w32_faster_rcnn_coco.py')
+        self.model = init_detector(cfg, checkpoint, device=device)
+        if not isinstance(self.model, BaseDetector):
+            raise ValueError(f'--det-config {config} builds a '
+                             f'{type(self.model).__name__}, not a detector')
+        if checkpoint is None:
+            # init_detector falls back on COCO's 80 names (and warns so);
+            # the config's dataset names the classes this head predicts
+            from mmdet.registry import DATASETS
+            self.model.dataset_meta = dict(
+                classes=tuple(config_metainfo(cfg, DATASETS)['classes']))
+        classes = self.model.dataset_meta['classes']
+        if not 0 <= cat_id < len(classes):
+            raise ValueError(
+                f'--det-cat-id {cat_id} is out of range: the detector has '
+                f'{len(classes)} classes (0: {classes[0]!r} ... '
+                f'{len(classes) - 1}: {classes[-1]!r})')
+        # inference_detector builds its pipeline under mmpose's default
+        # scope here: the transforms need the mmdet. prefix
+        self.model.cfg = adapt_mmdet_pipeline(self.model.cfg)
+        self.category = classes[cat_id]
+        self.cat_id, self.score_thr, self.nms_thr = cat_id, score_thr, nms_thr
+
+    def __call__(self, source: str, img: np.ndarray) -> np.ndarray:
+        """The person boxes of ``img`` (``source`` names it; a detector
+        reads only the pixels)."""
+        from mmdet.apis import inference_detector
+        pred = inference_detector(self.model, img).pred_instances
+        pred = pred.cpu().numpy()
+        return select_person_boxes(pred.bboxes, pred.scores, pred.labels,
+                                   self.cat_id, self.score_thr,
+                                   self.nms_thr)
+
+    def describe(self) -> dict:
+        return dict(category=self.category, cat_id=self.cat_id,
+                    score_thr=self.score_thr, nms_thr=self.nms_thr)
+
+
 # -- models ----------------------------------------------------------------
 def load_config(path: str):
     from mmengine.config import Config
@@ -121,6 +192,16 @@ def load_config(path: str):
     return cfg
 
 
+def config_metainfo(cfg, datasets) -> dict:
+    """The metainfo (class names, palette) of ``cfg``'s test dataset: its
+    class's ``METAINFO`` in the host's ``datasets`` registry, updated by the
+    config's ``metainfo``."""
+    dataset = cfg.test_dataloader.dataset
+    meta = dict(datasets.get(dataset.type).METAINFO)
+    meta.update(dataset.get('metainfo') or {})
+    return meta
+
+
 def checkpoint_arg(arg: str):
     return None if arg.lower() == 'none' else arg
 
@@ -128,7 +209,9 @@ def checkpoint_arg(arg: str):
 class PosePredictor:
     """mmpose's ``init_model`` + ``inference_topdown`` + its visualizer."""
 
-    def __init__(self, cfg, checkpoint, device, kpt_thr, bboxes):
+    def __init__(self, cfg, checkpoint, device, kpt_thr, find_boxes):
+        """``find_boxes(source, img)`` gives the person boxes of a picture
+        as ``[x1, y1, x2, y2, score]`` rows."""
         from mmpose.apis import init_model
         from mmpose.registry import VISUALIZERS
         self.model = init_model(cfg, checkpoint, device=device)
@@ -136,12 +219,12 @@ class PosePredictor:
             dict(cfg.visualizer, name=f'hrformer_mm_infer_{id(self)}'))
         self.visualizer.set_dataset_meta(self.model.dataset_meta)
         self.kpt_thr = kpt_thr
-        self.bboxes = bboxes
+        self.find_boxes = find_boxes
 
     def __call__(self, source, img):
         from mmpose.apis import inference_topdown
         from mmpose.structures import merge_data_samples
-        boxes = boxes_for(self.bboxes, source, img)
+        boxes = self.find_boxes(source, img)
         instances = []
         overlay = img[..., ::-1].copy()
         if len(boxes):
@@ -187,20 +270,15 @@ class SegPredictor:
         if checkpoint is not None:
             ckpt = load_checkpoint(self.model, checkpoint, map_location='cpu')
             meta = (ckpt.get('meta') or {}).get('dataset_meta')
-        self.model.dataset_meta = meta or self._config_meta(cfg)
+        if not meta:
+            from mmseg.registry import DATASETS
+            meta = config_metainfo(cfg, DATASETS)
+        self.model.dataset_meta = meta
         self.model.to(device)
         self.visualizer = SegLocalVisualizer(
             name=f'hrformer_mm_infer_{id(self)}', alpha=0.6)
         self.visualizer.set_dataset_meta(**{
             k: self.model.dataset_meta[k] for k in ('classes', 'palette')})
-
-    @staticmethod
-    def _config_meta(cfg):
-        from mmseg.registry import DATASETS
-        dataset = cfg.test_dataloader.dataset
-        meta = dict(DATASETS.get(dataset.type).METAINFO)
-        meta.update(dataset.get('metainfo') or {})
-        return meta
 
     def __call__(self, source, img):
         from mmseg.apis import inference_model
@@ -241,35 +319,63 @@ def draw_legend(img, present, palette, max_rows: int = 12) -> None:
 
 def infer(config: str, checkpoint: str, inputs, out: str,
           device: str = 'cpu', bboxes: str = None, bbox_thr: float = 0.,
-          kpt_thr: float = 0.3) -> dict:
+          kpt_thr: float = 0.3, det_config: str = None,
+          det_checkpoint: str = None, det_cat_id: int = 0,
+          det_score_thr: float = 0.3, det_nms_thr: float = 0.3) -> dict:
     """Predict every picture of ``inputs`` (files, folders, videos) with
     ``config``'s model and ``checkpoint`` (a file or URL, or ``none``: the
     randomly initialised model); write the overlays and predictions.json
-    into ``out``; return what predictions.json holds."""
+    into ``out``; return what predictions.json holds.
+
+    A pose model reads one box per person: with ``det_config`` and
+    ``det_checkpoint`` an mmdet detector finds them (class ``det_cat_id``,
+    score above ``det_score_thr``, NMS at IoU ``det_nms_thr``), with
+    ``bboxes`` a box file gives them, else the whole picture is one."""
     from mmengine.utils import ProgressBar
     cfg = load_config(config)
     weights = checkpoint_arg(checkpoint)
     items = collect_inputs(inputs)
-    if cfg.get('default_scope') == 'mmpose':
+    scope = cfg.get('default_scope')
+    if scope != 'mmpose' and (det_config or bboxes):
+        raise ValueError(f'--det-config and --bboxes are for top-down pose '
+                         f'configs; {config} is {scope!r}')
+    if det_config and bboxes:
+        raise ValueError('pass either --det-config (a detector finds the '
+                         'people) or --bboxes (a box file), not both')
+    if bool(det_config) != bool(det_checkpoint):
+        raise ValueError('--det-config and --det-checkpoint go together '
+                         '(a checkpoint file or URL, or "none")')
+    detector = None
+    if scope == 'mmpose':
         task = 'pose'
-        boxes = load_bboxes(bboxes, bbox_thr) if bboxes else None
-        predict = PosePredictor(cfg, weights, device, kpt_thr, boxes)
-    elif cfg.get('default_scope') == 'mmseg':
+        if det_config:
+            detector = PersonDetector(det_config,
+                                      checkpoint_arg(det_checkpoint), device,
+                                      det_cat_id, det_score_thr, det_nms_thr)
+            find_boxes = detector
+        else:
+            find_boxes = partial(boxes_for, load_bboxes(bboxes, bbox_thr)
+                                 if bboxes else None)
+        predict = PosePredictor(cfg, weights, device, kpt_thr, find_boxes)
+    elif scope == 'mmseg':
         task = 'seg'
         predict = SegPredictor(cfg, weights, device)
     else:
         raise ValueError(f'{config}: default_scope must be mmpose or '
-                         f'mmseg, got {cfg.get("default_scope")!r}')
+                         f'mmseg, got {scope!r}')
     os.makedirs(out, exist_ok=True)
     results = []
     progress = ProgressBar(count_pictures(items), file=sys.stdout)
     used = set()
+    nobody = []
     for source, name, img in iter_pictures(items):
         while name in used:  # same file name in two folders
             name += '_'
         used.add(name)
         with torch.no_grad():
             overlay, prediction, extra = predict(source, img)
+        if detector is not None and not prediction['instances']:
+            nobody.append(source)
         record = dict(input=source, overlay=f'{name}.png',
                       height=img.shape[0], width=img.shape[1], **prediction)
         cv2.imwrite(osp.join(out, record['overlay']), overlay)
@@ -282,7 +388,18 @@ def infer(config: str, checkpoint: str, inputs, out: str,
         progress.update()
     record = dict(task=task, config=config, checkpoint=checkpoint,
                   predictions=results)
+    if detector is not None:
+        record['detector'] = dict(config=det_config,
+                                  checkpoint=det_checkpoint,
+                                  **detector.describe())
     with open(osp.join(out, 'predictions.json'), 'w') as f:
         json.dump(record, f, indent=1)
     print(f'\nwrote {len(results)} overlays and predictions.json to {out}')
+    if nobody:
+        d = detector.describe()
+        print(f'no person found (no {d["category"]!r} box, class '
+              f'{d["cat_id"]}, scored above --det-score-thr '
+              f'{d["score_thr"]}) in {len(nobody)} of {len(results)} '
+              f'pictures: {", ".join(nobody[:5])}'
+              f'{" ..." if len(nobody) > 5 else ""}')
     return record

@@ -138,3 +138,27 @@ def ade_data(tmp_path_factory, num_val: int, num_train: int = 4,
     generate_ade20k(str(root), num_train=num_train, num_val=num_val,
                     seed=seed)
     return str(root)
+
+
+def det_demo_config(tmp_path, coco_det_root, epochs: int = 1) -> str:
+    """``configs/det/hrnetv2p_demo_mask_rcnn.py`` (the detection demo's
+    people / cars / balls detector) on ``coco_det_root``, ``epochs`` epochs
+    of batches of two with no worker processes."""
+    path = osp.join(str(tmp_path), 'det_demo_micro.py')
+    with open(path, 'w') as f:
+        f.write(f"""
+_base_ = ['{ROOT}/configs/det/hrnetv2p_demo_mask_rcnn.py']
+data_root = '{coco_det_root}/'
+loader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+              dataset=dict(data_root=data_root))
+train_dataloader = loader
+val_dataloader = loader
+test_dataloader = loader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs={epochs}, val_interval={epochs})
+param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval={epochs}))
+""")
+    return path
