@@ -7,21 +7,14 @@
 # hrnetv2_w18_wflw.py, with 29 heatmaps.
 _base_ = ('mmpose::face_2d_keypoint/topdown_heatmap/cofw/'
           'td-hm_hrnetv2-w18_8xb64-60e_cofw-256x256.py')
-from hrformer_mm.config_helpers import hrnetv2
+from hrformer_mm.config_helpers import hrnetv2, pose_runtime
 
-custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+custom_imports, custom_hooks, default_hooks = pose_runtime()
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     **hrnetv2('w18', norm_cfg, neck=dict(out_channels=270, norm_cfg=norm_cfg),
               replace=True),
-    head=dict(_delete_=True, type='HeatmapHead', in_channels=270,
-              out_channels=29, deconv_out_channels=None,
-              loss=dict(type='KeypointMSELoss', use_target_weight=True),
-              decoder=_base_.codec))
+    head=dict(conv_out_channels=None, conv_kernel_sizes=None))
 # The benchmark's NME variants: metric name -> the test annotation file
 # (COFW reports one, the test set above)
 nme_variants = {'NME': 'annotations/cofw_test.json'}
-# resume reproduces an uninterrupted run exactly
-custom_hooks = [dict(type='SyncBuffersHook'),
-                dict(type='hrformer_mm.RNGStateHook')]
-default_hooks = dict(checkpoint=dict(max_keep_ckpts=3))

@@ -167,6 +167,12 @@ MMPOSE_RECIPES = {
     TOPDOWN + 'td-hm_hrnet-w48_8xb32-210e_coco-384x288.py',
     'hrnetv2_w18_wflw.py': 'face_2d_keypoint/topdown_heatmap/wflw/'
     'td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py',
+    'hrnetv2_w18_aflw.py': 'face_2d_keypoint/topdown_heatmap/aflw/'
+    'td-hm_hrnetv2-w18_8xb64-60e_aflw-256x256.py',
+    'hrnetv2_w18_cofw.py': 'face_2d_keypoint/topdown_heatmap/cofw/'
+    'td-hm_hrnetv2-w18_8xb64-60e_cofw-256x256.py',
+    'hrnetv2_w18_300w.py': 'face_2d_keypoint/topdown_heatmap/300w/'
+    'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
 }
 # the recipe outside the model: optimizer, schedule, loops, batch sizes,
 # datasets and pipelines, metrics
@@ -250,6 +256,28 @@ def test_wflw_config_reads_out_v2_into_98_heatmaps():
             out = model(torch.randn(1, 3, h, w), None, mode='tensor')
         assert tuple(out.shape) == (1, 98, *_quarter(h, w))
 
+
+@pytest.mark.parametrize('name,dataset,points,norm', [
+    ('aflw', 'AFLWDataset', 19, 'use_norm_item'),
+    ('cofw', 'COFWDataset', 29, 'keypoint_distance'),
+    ('300w', 'Face300WDataset', 68, 'keypoint_distance'),
+])
+def test_landmark_configs_read_out_v2_into_their_heatmaps(name, dataset,
+                                                          points, norm):
+    """AFLW's NME is normalised by the face box, COFW's and 300W's by the
+    outer eye corners; the model is WFLW's with the format's heatmaps."""
+    cfg, model = build(f'pose/hrnetv2_w18_{name}.py', pretrained=False)
+    assert cfg.train_dataloader.dataset.type == dataset
+    assert cfg.test_evaluator.norm_mode == norm
+    assert cfg.test_dataloader.dataset.ann_file in cfg.nme_variants.values()
+    assert model.neck.mode == 'v2' and model.neck.out_channels == 270
+    _, wflw = build('pose/hrnetv2_w18_wflw.py', pretrained=False)
+    # only the heatmap conv differs: 271 weights + bias per heatmap
+    assert _params(wflw) - _params(model) == (98 - points) * 271
+    h, w = SIZES[1]
+    with torch.no_grad():
+        out = model(torch.randn(1, 3, h, w), None, mode='tensor')
+    assert tuple(out.shape) == (1, points, *_quarter(h, w))
 
 @pytest.mark.parametrize('name,num_classes,neck_width', [
     ('seg/hrnetv2_w48_ocr_cityscapes.py', 19, 720),
