@@ -33,13 +33,13 @@ def hrnet_extra(arch, multiscale_output: bool = True) -> dict:
     from hrformer_mm.models.backbones.hrnet import HRNet
     a = HRNet._resolve_arch(arch)
     extra = dict(stage1=dict(num_modules=1, num_branches=1,
-                             block='BOTTLENECK',
+                             block=a['stage1_block'],
                              num_blocks=(a['stage1_blocks'], ),
                              num_channels=(a['stage1_channels'], )))
-    for s, n, b in zip((2, 3, 4), a['num_modules'], a['num_blocks']):
-        extra[f'stage{s}'] = dict(num_modules=n, num_branches=s,
-                                  block='BASIC', num_blocks=(b, ) * s,
-                                  num_channels=tuple(a['channels'][:s]))
+    for s, n, name, (_, widths, blocks) in zip(
+            (2, 3, 4), a['num_modules'], a['block'], HRNet._stage_layout(a)):
+        extra[f'stage{s}'] = dict(num_modules=n, num_branches=s, block=name,
+                                  num_blocks=blocks, num_channels=widths)
     extra['stage4']['multiscale_output'] = multiscale_output
     return copy.deepcopy(extra)
 
