@@ -211,6 +211,15 @@ def test_no_person_found_is_said_and_the_picture_kept(
     assert np.array_equal(overlay, cv2.imread(str(img)))
 
 
+# the micro run: one epoch of two batches of two
+EPOCH_IMAGES = 4
+# a generated picture of several people (the 'small' setting: 2 to 6), and
+# a threshold the micro-trained detector's person boxes pass (at 0.05, the
+# RoI head's own test threshold, eight remain after NMS on this picture)
+PICTURE_SEED = 0
+SCORE_THR = 0.05
+
+
 @pytest.fixture(scope='module')
 def micro_detector(tmp_path_factory):
     """The detection demo's detector after a micro run of tools/train.py
@@ -223,8 +232,6 @@ def micro_detector(tmp_path_factory):
     run([PYTHON, 'tools/train.py', cfg, '--work-dir', str(tmp / 'work')])
     return cfg, str(tmp / 'work' / 'epoch_1.pth')
 
-
-EPOCH_IMAGES = 4
 
 
 def _iou(a, b):
@@ -327,6 +334,3 @@ def test_detector_finds_the_people_and_each_gets_a_skeleton(
             assert edges.mean() > 0.5
     assert len(preds[0]['instances']) >= 2
 
-
-PICTURE_SEED = 0
-SCORE_THR = 0.05
