@@ -3,7 +3,8 @@ package's classes.
 
 Each host's backbone test file is taken at the version installed here
 (from the host's source distribution on PyPI where it ships its tests, as
-mmsegmentation does, otherwise from the release tag on GitHub; cached under
+mmsegmentation does, otherwise from the release tag on GitHub, as for
+mmpose, mmdet and mmpretrain; cached under
 ``~/.cache/hrformer_mm/host_tests``), and run by pytest in a process of
 its own with this module as a plugin: under the host's default scope, with
 the host's ``HRNet`` / ``HRFormer`` replaced by ``hrformer_mm``'s in the
@@ -46,6 +47,11 @@ HOST_TEST_FILES = {
         files=(f'{BACKBONE_TESTS}/test_hrnet.py', ),
         classes={'HRNet': ('mmseg.models.backbones',
                            'mmseg.models.backbones.hrnet')}),
+    'mmdet': dict(
+        dist='mmdet', repo='open-mmlab/mmdetection',
+        files=(f'{BACKBONE_TESTS}/test_hrnet.py', ),
+        classes={'HRNet': ('mmdet.models.backbones',
+                           'mmdet.models.backbones.hrnet')}),
     'mmpretrain': dict(
         dist='mmpretrain', repo='open-mmlab/mmpretrain',
         files=(f'{BACKBONE_TESTS}/test_hrnet.py', ),
@@ -65,6 +71,7 @@ HOST_INTERNAL = {
     "tests mmpose's HRFomerModule class alone; hrformer_mm's HRFormer "
     'builds a stage from HRFormerBranch + MultiResolutionFusion',
     ('mmseg', f'{BACKBONE_TESTS}/test_hrnet.py', 'test_hrmodule'): _HRMODULE,
+    ('mmdet', f'{BACKBONE_TESTS}/test_hrnet.py', 'test_hrmodule'): _HRMODULE,
 }
 
 

@@ -17,6 +17,7 @@ EXPECTED = {
     'mmpose': {f'{TESTS}/test_hrnet.py': (1, 0, 1),
                f'{TESTS}/test_hrformer.py': (1, 0, 1)},
     'mmseg': {f'{TESTS}/test_hrnet.py': (1, 0, 2)},
+    'mmdet': {f'{TESTS}/test_hrnet.py': (1, 0, 2)},
     'mmpretrain': {f'{TESTS}/test_hrnet.py': (8, 0, 0)},
 }
 
