@@ -1,4 +1,4 @@
 # HRFormer-B + OCR with 15x15 windows, Cityscapes val.
 # Paper mIoU (single-scale / multi-scale): 81.9 / 82.6.
 _base_ = ['./hrformer_b_ocr_cityscapes.py']
-model = dict(backbone=dict(window_size=15))
+model = dict(backbone=dict(window_sizes=15))

@@ -420,7 +420,7 @@ def attention_steps(arch: str, shape, batch: int, mode: str, device: str,
     a = HRFormer._resolve_arch(arch)
     C, H, W = a['channels'][0], shape[0] // 4, shape[1] // 4
     ref, ours = build_attention_pair(C, a['num_heads'][0],
-                                     a['window_size'][0], device)
+                                     a['window_sizes'][0], device)
     x = torch.randn(batch, H, W, C, device=device,
                     requires_grad=mode == 'train')
     return dict(

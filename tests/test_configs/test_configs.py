@@ -127,7 +127,7 @@ def test_large_window_variants_only_change_the_window():
         big = Config.fromfile(osp.join(ROOT, 'configs/seg', name))
         base = Config.fromfile(osp.join(
             ROOT, 'configs/seg', name.replace(f'_w{k}', '')))
-        assert big.model.backbone.pop('window_size') == k
+        assert big.model.backbone.pop('window_sizes') == k
         assert big.model.to_dict() == base.model.to_dict()
 
 

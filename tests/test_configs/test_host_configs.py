@@ -311,7 +311,7 @@ def _rejected(build, error, match):
     (lambda: HRNet(extra=_extra(), upsample_mode='bilinear'), ValueError,
      'upsample_mode'),
     (lambda: HRFormer(extra=mmpose_hrformer_extra(TINY_FORMER),
-                      window_size=13), ValueError, 'window_size'),
+                      window_sizes=13), ValueError, 'window_sizes'),
     (lambda: HRFormer(extra=mmpose_hrformer_extra(TINY_FORMER),
                       drop_path_rate=0.1), ValueError, 'drop_path_rate'),
     (lambda: HRNet(TINY, multiscale_output=False), ValueError,
@@ -322,7 +322,7 @@ def _rejected(build, error, match):
      "arch has the hosts' stage1..stage4 keys and extra is given too"),
     (lambda: HRNet(TINY, pretrained='a.pth', init_cfg=dict(type='Kaiming')),
      ValueError, 'both say how to initialise'),
-], ids=['arch-and-extra', 'out_indices', 'upsample_mode', 'window_size',
+], ids=['arch-and-extra', 'out_indices', 'upsample_mode', 'window_sizes',
         'drop_path_rate', 'multiscale-without-extra', 'mmseg-stage4-key',
         'extra-as-arch', 'pretrained-and-init_cfg'])
 def test_contradictions_are_refused(build, error, match):

@@ -169,7 +169,7 @@ def _one_config_per_backbone():
     seen = {}
     for path in _dense_configs():
         b = Config.fromfile(path).model.backbone
-        seen.setdefault((b.type, b.get('arch'), b.get('window_size')), path)
+        seen.setdefault((b.type, b.get('arch'), b.get('window_sizes')), path)
     return list(seen.values())
 
 
@@ -197,7 +197,7 @@ def test_classification_checkpoint_initialises_dense_backbone(
             continue
         torch.testing.assert_close(value, source, rtol=0, atol=0,
                                    msg=f'{name} not from the checkpoint')
-    assert (tables > 0) == ((cfg.model.backbone.get('window_size') or 7)
+    assert (tables > 0) == ((cfg.model.backbone.get('window_sizes') or 7)
                             > 7)
     # nothing missing; left out: the neck, the linear head and, where the
     # dense model keeps the highest resolution only (pose), what the last

@@ -45,12 +45,12 @@ HRVIT_ARCHS = sorted(HRViT.arch_zoo)
 
 
 def zoo_window_sizes() -> set:
-    """The arch default and every ``window_size`` a config sets."""
-    sizes = {HRFormer.arch_defaults['window_size']}
+    """The arch default and every ``window_sizes`` a config sets."""
+    sizes = {HRFormer.arch_defaults['window_sizes']}
     for path in glob(f'{ROOT}/configs/**/*.py', recursive=True):
         with open(path) as f:
             sizes.update(int(n) for n in re.findall(
-                r'backbone=dict\([^)]*window_size=(\d+)', f.read()))
+                r'backbone=dict\([^)]*window_sizes=(\d+)', f.read()))
     return sizes
 
 

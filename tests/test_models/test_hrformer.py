@@ -73,12 +73,59 @@ def test_unknown_arch_rejected():
 
 
 def test_window_size_override_reaches_every_block():
-    m = HRFormer(TINY_ARCH, window_size=13)
+    m = HRFormer(TINY_ARCH, window_sizes=13)
     sizes = {b.attn.window_size for b in m.modules()
              if isinstance(b, HRFormerBlock)}
     assert sizes == {13}
     table = m.stage2[0].branches[0][0].attn.attn.relative_position_bias_table
     assert table.shape == (25 * 25, 1)
+
+
+def _same_model(old, new):
+    """Same parameter names and shapes, and (same weights loaded) the same
+    outputs on a tiny input."""
+    assert {k: v.shape for k, v in old.state_dict().items()} == \
+        {k: v.shape for k, v in new.state_dict().items()}
+    old.load_state_dict(new.state_dict())
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        for a, b in zip(old.eval()(x), new.eval()(x)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('old,new', [
+    (dict(window_size=5, mlp_ratio=2), dict(window_sizes=5, mlp_ratios=2)),
+    (dict(window_size=(3, 5, 5, 7), mlp_ratio=(2, 2, 4, 4)),
+     dict(window_sizes=(3, 5, 5, 7), mlp_ratios=(2, 2, 4, 4))),
+], ids=['scalar', 'per-stream'])
+def test_singular_arch_keys_warn_and_build_the_plural_model(old, new):
+    """The released spellings of the per-stream keys still build the same
+    network, saying which key to write instead."""
+    torch.manual_seed(0)
+    with pytest.warns(FutureWarning) as record:
+        legacy = HRFormer({**TINY_ARCH, **old})
+    messages = ' '.join(str(w.message) for w in record)
+    assert '"window_sizes"' in messages and '"mlp_ratios"' in messages
+    current = HRFormer({**TINY_ARCH, **new})
+    assert legacy.arch == current.arch
+    _same_model(legacy, current)
+
+
+def test_window_size_argument_warns_and_equals_window_sizes():
+    with pytest.warns(FutureWarning, match='use "window_sizes"'):
+        legacy = HRFormer(TINY_ARCH, window_size=13)
+    current = HRFormer(TINY_ARCH, window_sizes=13)
+    assert legacy.arch['window_sizes'] == (13, ) * 4
+    _same_model(legacy, current)
+
+
+@pytest.mark.parametrize('build', [
+    lambda: HRFormer({**TINY_ARCH, 'window_size': 5, 'window_sizes': 7}),
+    lambda: HRFormer(TINY_ARCH, window_size=5, window_sizes=7),
+], ids=['arch', 'argument'])
+def test_both_spellings_at_once_are_refused(build):
+    with pytest.raises(ValueError, match='give only "window_sizes"'):
+        build()
 
 
 def test_drop_path_rises_linearly_over_all_blocks():

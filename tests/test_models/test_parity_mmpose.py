@@ -32,7 +32,7 @@ def _pair(arch, multiscale, **kwargs):
             elif name.endswith('running_var'):
                 b.copy_(torch.rand_like(b) * 0.5 + 0.75)
     ours = HRFormer(arch, out_indices=(0, 1, 2, 3) if multiscale else (0, ),
-                    window_size=kwargs.get('window_size'),
+                    window_sizes=kwargs.get('window_sizes'),
                     with_rpe=kwargs.get('with_rpe', True))
     state = {k: v for k, v in ref.state_dict().items()
              if not k.endswith('relative_position_index')}
@@ -78,7 +78,7 @@ def test_matches_mmpose_at_other_sizes(arch, size):
 def test_matches_mmpose_with_large_windows(window):
     """The large-window segmentation variants (K=13 for ADE20K, 15
     otherwise), on a segmentation-style crop."""
-    ref, ours = _pair('small', multiscale=True, window_size=window)
+    ref, ours = _pair('small', multiscale=True, window_sizes=window)
     _assert_same(ref, ours, torch.randn(1, 3, 160, 160))
 
 

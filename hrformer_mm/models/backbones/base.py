@@ -32,7 +32,8 @@ from .weights import (ConversionReport, backbone_load_pre_hook,
                       install_registration_hook)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
-           'compile_repeated_blocks', 'warn_renamed', 'branch_block_counts']
+           'compile_repeated_blocks', 'warn_renamed', 'rename_keys',
+           'branch_block_counts']
 
 STEM_CHANNELS = 64
 
@@ -80,6 +81,24 @@ def warn_renamed(old: str, new: str, depth: int = 1) -> None:
                   FutureWarning, stacklevel=2 + depth)
 
 
+def rename_keys(mapping: dict, renamed: Dict[str, str], what: str,
+                depth: int = 1) -> dict:
+    """``mapping`` with each deprecated key of ``renamed`` (old -> current)
+    spelt the current way, warning once per key found (``what`` names the
+    kind of key in the message, ``depth`` where it points as in
+    :func:`warn_renamed`); both spellings at once is an error."""
+    mapping = dict(mapping)
+    for old, new in renamed.items():
+        if old not in mapping:
+            continue
+        if new in mapping:
+            raise ValueError(f'{what} "{old}" is the deprecated spelling of '
+                             f'"{new}"; give only "{new}"')
+        warn_renamed(f'{what} "{old}"', f'"{new}"', depth=depth + 1)
+        mapping[new] = mapping.pop(old)
+    return mapping
+
+
 def branch_block_counts(num_blocks) -> List[Tuple[int, ...]]:
     """Blocks per branch of stages 2-4 (2 / 3 / 4 branches) from an arch's
     ``num_blocks``: one number for all, one per stage, or per stage one per
@@ -110,6 +129,8 @@ class MultiResolutionBackbone(BaseModule):
     #: named variants (subclasses fill it) and the keys they may leave out
     arch_zoo: Dict[str, dict] = {}
     arch_defaults: dict = {}
+    #: deprecated arch keys a released config used: old name -> current
+    renamed_arch_keys: Dict[str, str] = {}
 
     in_channels: int
     out_indices: tuple
@@ -156,6 +177,8 @@ class MultiResolutionBackbone(BaseModule):
                 raise KeyError(f'unknown {name} arch "{arch}"; choose from '
                                f'{sorted(cls.arch_zoo)} or pass a dict')
             arch = cls.arch_zoo[arch]
+        arch = rename_keys(arch, cls.renamed_arch_keys, f'{name} arch key',
+                           depth=3)
         missing = set(required) - set(arch)
         if missing:
             raise KeyError(f'{name} arch dict lacks {sorted(missing)}')

@@ -78,8 +78,8 @@ STAGES = ('stage1', 'stage2', 'stage3', 'stage4')
 _STAGE_KEYS = ('num_modules', 'num_branches', 'block', 'num_blocks',
                'num_channels')
 # Per-stream keys of HRFormer's stages 2-4 and the arch keys they become.
-_TRANSFORMER_KEYS = {'num_heads': 'num_heads', 'mlp_ratios': 'mlp_ratio',
-                     'window_sizes': 'window_size'}
+_TRANSFORMER_KEYS = {'num_heads': 'num_heads', 'mlp_ratios': 'mlp_ratios',
+                     'window_sizes': 'window_sizes'}
 # mmpose's released HRFormer configs carry transformer keys in stage 1,
 # which mmpose ignores (stage 1 is bottlenecks).
 _IGNORED_STAGE1_KEYS = ('num_heads', 'mlp_ratios', 'num_mlp_ratios',

@@ -39,7 +39,7 @@ from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
                       drop_path_rates)
 from .base import HRNetLayoutBackbone
 from .hrformer_weights import hrformer_checkpoint_filter
-from .base import branch_block_counts
+from .base import branch_block_counts, rename_keys
 from .host_form import (is_pretrained_init, options_from_extra,
                         pretrained_init_cfg, split_arch_and_extra,
                         zero_init_residual_norms)
@@ -117,13 +117,19 @@ class HRFormer(HRNetLayoutBackbone):
             branch per module, one number, one per stage 2-4, or per stage
             one per branch).
         in_channels: input image channels.
-        window_size: overrides the arch's window size in every branch (the
-            paper's large-window segmentation models use 13 or 15).
+        window_sizes: overrides the arch's ``window_sizes``: one size for
+            every stream or one per stream (the paper's large-window
+            segmentation models use 13 or 15).  ``window_size`` is its
+            deprecated spelling (it warns).
         drop_path_rate: stochastic depth, rising linearly over all
             transformer blocks of stages 2-4.
         with_rpe: add the relative position bias (off only to reproduce the
             reference pose release).
-        with_pad_mask: mask padded tokens in window attention.
+        with_pad_mask: mask padded tokens in window attention.  Off by
+            default because both reference releases (the authors' and
+            mmpose's) let padded tokens into the softmax, and their
+            checkpoints were trained that way; HRViT's reference masks, so
+            there the default is on.
         out_indices: streams to return (0 = 1/4 resolution).  With ``(0,)``
             the last module only fuses into stream 0, as in mmpose's pose
             models.
@@ -155,7 +161,7 @@ class HRFormer(HRNetLayoutBackbone):
     Args:
         extra: mmpose's ``dict(stage1=..., stage2=..., stage3=...,
             stage4=..., drop_path_rate=..., with_rpe=..., upsample=...)``, in
-            place of ``arch``, ``window_size``, ``drop_path_rate``,
+            place of ``arch``, ``window_sizes``, ``drop_path_rate``,
             ``with_rpe``, ``with_pad_mask``, ``upsample_cfg`` and
             ``out_indices``, which must then stay unset.  It means what it
             means to mmpose whatever the default scope (only mmpose has an
@@ -181,7 +187,8 @@ class HRFormer(HRNetLayoutBackbone):
                                 align_corners=True)
 
     # Channels and heads per branch; modules in stages 2/3/4; blocks per
-    # branch per module; paper Table 1 (T/S/B).
+    # branch per module; paper Table 1 (T/S/B).  Per-stream keys are
+    # plural, as HRViT's and as the hosts' extra= stages spell them.
     arch_zoo: Dict[str, dict] = {
         'tiny': dict(channels=(18, 36, 72, 144), num_heads=(1, 2, 4, 8),
                      num_modules=(1, 3, 2)),
@@ -190,8 +197,10 @@ class HRFormer(HRNetLayoutBackbone):
         'base': dict(channels=(78, 156, 312, 624), num_heads=(2, 4, 8, 16),
                      num_modules=(1, 4, 2)),
     }
-    arch_defaults = dict(num_blocks=2, mlp_ratio=4, window_size=7,
+    arch_defaults = dict(num_blocks=2, mlp_ratios=4, window_sizes=7,
                          stage1_blocks=2, stage1_channels=64)
+    renamed_arch_keys = dict(window_size='window_sizes',
+                             mlp_ratio='mlp_ratios')
 
     compile_units = (HRFormerBlock, )
     #: reads other releases' checkpoints at load time (hrformer_weights.py)
@@ -209,7 +218,7 @@ class HRFormer(HRNetLayoutBackbone):
                  frozen_stages: int = -1,
                  init_cfg: Union[dict, List[dict]] = None,
                  *,
-                 window_size: int = None,
+                 window_sizes: Union[int, Sequence[int], None] = None,
                  drop_path_rate: float = 0.,
                  with_rpe: bool = True,
                  with_pad_mask: bool = False,
@@ -217,14 +226,23 @@ class HRFormer(HRNetLayoutBackbone):
                  upsample_cfg: dict = POSE_RELEASE_UPSAMPLE,
                  compile_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None,
-                 extra: Optional[dict] = None):
+                 extra: Optional[dict] = None,
+                 window_size: Optional[int] = None):
         init_cfg = pretrained_init_cfg('HRFormer', pretrained, init_cfg,
                                        init_cfg_is_default=False)
+        if window_size is not None:
+            # the spelling of the released large-window seg configs
+            window_sizes = rename_keys(
+                dict(window_size=window_size, **(
+                    {} if window_sizes is None else
+                    dict(window_sizes=window_sizes))),
+                dict(window_size='window_sizes'),
+                'HRFormer argument')['window_sizes']
         arch, extra = split_arch_and_extra('HRFormer', arch, extra)
         if extra is not None:
             host_form = options_from_extra(
                 HRFormer, arch, extra, None,
-                dict(window_size=window_size, drop_path_rate=drop_path_rate,
+                dict(window_sizes=window_sizes, drop_path_rate=drop_path_rate,
                      with_rpe=with_rpe, with_pad_mask=with_pad_mask,
                      upsample_cfg=upsample_cfg, out_indices=out_indices))
             arch, out_indices = host_form['arch'], host_form['out_indices']
@@ -240,7 +258,7 @@ class HRFormer(HRNetLayoutBackbone):
                                              self.POSE_RELEASE_UPSAMPLE)
         #: the fusion's upsampling, complete
         self.upsample_cfg = upsample_cfg
-        self.arch = arch = self._resolve_arch(arch, window_size)
+        self.arch = arch = self._resolve_arch(arch, window_sizes)
         # Stage 1: bottlenecks (2, where HRNet uses 4).
         pre_channels = self._build_stem_and_stage1(
             arch['stage1_channels'], arch['stage1_blocks'], conv_cfg,
@@ -264,8 +282,8 @@ class HRFormer(HRNetLayoutBackbone):
                 HRFormerBranch(*[
                     HRFormerBlock(
                         channels[branch], arch['num_heads'][branch],
-                        arch['window_size'][branch],
-                        arch['mlp_ratio'][branch], rate,
+                        arch['window_sizes'][branch],
+                        arch['mlp_ratios'][branch], rate,
                         with_rpe=with_rpe, with_pad_mask=with_pad_mask,
                         norm_cfg=norm_cfg,
                         transformer_norm_cfg=transformer_norm_cfg,
@@ -284,15 +302,16 @@ class HRFormer(HRNetLayoutBackbone):
 
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict],
-                      window_size: int = None) -> dict:
+                      window_sizes: Union[int, Sequence[int], None] = None
+                      ) -> dict:
         arch = cls._arch_from_zoo(arch,
                                   ('channels', 'num_heads', 'num_modules'))
-        if window_size is not None:
-            arch['window_size'] = window_size
-        for key in ('window_size', 'mlp_ratio'):
+        if window_sizes is not None:
+            arch['window_sizes'] = window_sizes
+        for key in ('window_sizes', 'mlp_ratios'):
             if not isinstance(arch[key], (list, tuple)):
                 arch[key] = (arch[key], ) * 4
-        for key in ('channels', 'num_heads', 'window_size', 'mlp_ratio'):
+        for key in ('channels', 'num_heads', 'window_sizes', 'mlp_ratios'):
             if len(arch[key]) != 4:
                 raise ValueError(f'arch["{key}"] needs 4 values (one per '
                                  f'stream), got {arch[key]}')
