@@ -57,6 +57,10 @@ class HRFormerBlock(nn.Module):
     docs/benchmarks.md).  Every block of one stream then sees inputs of one
     shape and one layout, which is what lets the compiled blocks of
     ``compile_cfg`` share their code.
+
+    ``channels`` is the width of the block's stream, the ``embed_dims`` of
+    its attention; the arch keys ``window_sizes`` and ``mlp_ratios`` give
+    one ``window_size`` and ``mlp_ratio`` per stream.
     """
 
     def __init__(self,

@@ -58,7 +58,12 @@ __all__ = ['HRViTBlock', 'HRViTBranch', 'HRViTModule', 'HRViT']
 
 class HRViTBlock(nn.Module):
     """``x + DropPath(Attn(LN(x)) + DES(x))`` then
-    ``x + DropPath(MixCFN(LN(x)))``, on channels-last maps (B, H, W, C)."""
+    ``x + DropPath(MixCFN(LN(x)))``, on channels-last maps (B, H, W, C).
+
+    ``channels`` is the width of the block's stream, the ``embed_dims`` of
+    its attention; the arch keys ``stripe_widths`` and ``mlp_ratios`` give
+    one ``stripe_width`` and ``mlp_ratio`` per stream.
+    """
 
     def __init__(self,
                  channels: int,
@@ -139,7 +144,10 @@ class HRViT(MultiResolutionBackbone):
             over the modules, of each module's largest block count (22 for
             b1, 26 for b2 / b3), and block j of every branch of a module
             gets the same rate, as in the reference.
-        with_pad_mask: hide padded stripe keys (on in the reference).
+        with_pad_mask: hide padded stripe keys.  On by default because
+            the reference masks them (with -100) and its checkpoints were
+            trained that way; HRFormer's references do not mask, so there
+            the default is off.
         out_indices: streams to return (0 = 1/4 resolution).
         frozen_stages: -1 freezes nothing, 0 the stem, ``n`` also modules
             1..n (fusion and branches).

@@ -127,8 +127,9 @@ class CrossShapedStripeAttention(nn.Module):
     """HRViTAttn.  Takes and returns channels-last maps (B, H, W, C).
 
     Args:
-        dim: channels; the first half attends horizontally, the second
-            vertically.
+        embed_dims: channels (the stream's width, named as in
+            :class:`~hrformer_mm.models.layers.LocalWindowAttention`); the
+            first half attends horizontally, the second vertically.
         head_dim: channels per head; a half narrower than that forms one
             head of the half's width (HRViT-b1's first branch: 32 channels,
             one 16-channel head per direction, scale 16 ** -0.5).
@@ -147,17 +148,18 @@ class CrossShapedStripeAttention(nn.Module):
     fused_layout: Optional[bool] = None
 
     def __init__(self,
-                 dim: int,
+                 embed_dims: int,
                  head_dim: int = 32,
                  stripe_width: int = 7,
                  with_pad_mask: bool = True,
                  norm_cfg: dict = dict(type='BN'),
                  pad_value: float = 0.):
         super().__init__()
-        if dim % 2:
+        if embed_dims % 2:
             raise ValueError(f'stripe attention splits the channels in '
-                             f'halves; got an odd width {dim}')
-        half = dim // 2
+                             f'halves; got an odd width {embed_dims}')
+        self.embed_dims = embed_dims
+        half = embed_dims // 2
         self.head_dim = min(head_dim, half)
         if half % self.head_dim:
             raise ValueError(f'half width {half} is not a multiple of '
@@ -167,10 +169,11 @@ class CrossShapedStripeAttention(nn.Module):
         self.stripe_width = stripe_width
         self.with_pad_mask = with_pad_mask
         self.pad_value = float(pad_value)
-        self.qv = nn.Linear(dim, 2 * dim)
-        self.value_conv = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
-        self.proj = nn.Linear(dim, dim)
-        self.norm = build_norm_layer(norm_cfg, dim)[1]
+        self.qv = nn.Linear(embed_dims, 2 * embed_dims)
+        self.value_conv = nn.Conv2d(embed_dims, embed_dims, 3, padding=1,
+                                    groups=embed_dims)
+        self.proj = nn.Linear(embed_dims, embed_dims)
+        self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
         self.init_weights()
 
     def init_weights(self) -> None:
