@@ -356,7 +356,7 @@ def count_traced_flops(model: nn.Module, inputs: tuple,
 # ------------------------------------------------ a config's model, counted
 #
 # What ``tools/analysis/complexity.py`` prints and the zoo's metafiles
-# record (hrformer_mm/zoo.py counts the same forward on the meta device).
+# record (tools/zoo.py counts the same forward on the meta device).
 
 #: mmdet's COCO test scale (1333 x 800), as H x W
 DET_SHAPE = (800, 1333)

@@ -17,14 +17,14 @@ from hrformer_mm.analysis import (config_complexity, count_complexity,
                                   count_traced_flops)
 from hrformer_mm.models.layers import LocalWindowAttention
 
-from e2e_utils import ROOT
+from e2e_utils import ROOT, load_tool
 
 
 def assert_metafile_holds(config, r):
     """The metafile entry's Parameters / FLOPs are this CPU run's counts,
     exactly (the generator, tools/zoo.py, counts the same forward on the
     meta device; the traced count on the CPU)."""
-    from hrformer_mm import zoo
+    zoo = load_tool('zoo.py')
     (md, ) = [m['Metadata'] for m in zoo.all_models(ROOT)
               if m['Config'] == config]
     assert md['Parameters'] == round(r['params_m'] * 1e6)

@@ -12,9 +12,9 @@ import re
 import pytest
 import yaml
 
-from hrformer_mm import zoo
+from e2e_utils import ROOT, load_tool
 
-from e2e_utils import ROOT
+zoo = load_tool('zoo.py')
 
 MODELS = zoo.all_models(ROOT)
 BY_CONFIG = {m['Config']: m for m in MODELS}
