@@ -19,7 +19,7 @@ mmseg's and mmdet's forward feeds that stream's transition the
 lowest-resolution stream instead of its own (and fails on the shapes);
 mmpretrain's feeds it its own, and so does this package in every scope.
 
-The hosts check the form with ``assert`` (mmseg, mmpretrain) or
+The hosts check the form with ``assert`` (mmseg, mmdet, mmpretrain) or
 ``ValueError`` (mmpose); a malformed form raises :class:`ExtraFormError` /
 :class:`ExtraKeyError` here, which are both, so code (and the hosts' own
 tests) written against either host catches them.
@@ -46,13 +46,13 @@ HOSTS = ('mmpose', 'mmseg', 'mmdet', 'mmpretrain')
 
 class ExtraFormError(ValueError, AssertionError):
     """A host ``extra`` dict this package cannot build, or a malformed one
-    (a ``ValueError`` as mmpose raises, an ``AssertionError`` as mmseg's and
-    mmpretrain's checks raise)."""
+    (a ``ValueError`` as mmpose raises, an ``AssertionError`` as mmseg's,
+    mmdet's and mmpretrain's checks raise)."""
 
 
 class ExtraKeyError(KeyError, AssertionError):
     """A stage dict or key missing from, or unknown to, the ``extra`` form
-    (mmseg and mmpretrain assert that every stage is there)."""
+    (mmseg, mmdet and mmpretrain assert that every stage is there)."""
 
 # What each host's HRNet does where its ``extra`` says nothing.
 #   upsample: the fusion's low -> high resampling (mmseg: bilinear by the
