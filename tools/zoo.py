@@ -123,6 +123,7 @@ DATASETS = {
     'CityscapesDataset': 'Cityscapes', 'PascalContextDataset59':
     'PASCAL Context 59', 'COCOStuffDataset': 'COCO-Stuff',
     'WFLWDataset': 'WFLW', 'ImageNet': 'ImageNet-1k',
+    'AFLWDataset': 'AFLW', 'COFWDataset': 'COFW', 'Face300WDataset': '300W',
 }
 
 
