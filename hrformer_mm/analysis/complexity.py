@@ -386,17 +386,22 @@ def _detector_forward(model, x: torch.Tensor, proposals: int):
     """Backbone, neck, RPN head and, with ``proposals``, the RoI heads on
     that many boxes.  The RoI heads' cost depends on how many boxes they
     see, not where, so fixed random boxes stand in for the RPN's (whose
-    number after NMS would depend on the weights)."""
+    number after NMS would depend on the weights).  A one-stage detector
+    (FCOS): backbone, neck and its dense head."""
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
     feats = model.extract_feat(x)
+    if getattr(model, 'rpn_head', None) is None:
+        model.bbox_head(feats)
+        return
     model.rpn_head(feats)
     if proposals and getattr(model, 'roi_head', None) is not None:
         h, w = x.shape[-2:]
         g = torch.Generator().manual_seed(0)
         xy = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h])
         wh = torch.rand(proposals, 2, generator=g) * torch.tensor([w, h]) / 4
-        boxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w, h]))], 1)
+        boxes = torch.cat([xy, (xy + wh).minimum(torch.tensor([w, h]))],
+                          1).to(x.device)
         model.roi_head.forward(
             feats, [InstanceData(bboxes=boxes)],
             [DetDataSample(metainfo=dict(img_shape=(h, w)))])
@@ -406,11 +411,21 @@ def counted_forward(cfg, model, x: torch.Tensor,
                     proposals: int = DET_PROPOSALS):
     """What one pass runs, and what it covers: ``(forward, description)``."""
     if cfg.default_scope == 'mmdet':
-        counted = 'backbone + neck + RPN head'
-        if proposals and getattr(model, 'roi_head', None) is not None:
+        counted = 'backbone + neck + ' + (
+            'RPN head' if getattr(model, 'rpn_head', None) is not None
+            else 'dense head')
+        roi_head = getattr(model, 'roi_head', None)
+        if proposals and roi_head is not None:
             counted += f' + RoI heads ({proposals} proposals'
-            counted += f', mask head on {min(proposals, 100)})' if getattr(
-                model.roi_head, 'with_mask', False) else ')'
+            # a cascade's (and HTC's) forward runs every stage's mask head
+            # on every proposal, Mask R-CNN's its one on the first 100
+            stages = getattr(roi_head, 'num_stages', None)
+            if stages:
+                counted += f', {stages} stages'
+            if getattr(roi_head, 'with_mask', False):
+                counted += (f', mask heads on all {proposals}' if stages
+                            else f', mask head on {min(proposals, 100)}')
+            counted += ')'
         return lambda: _detector_forward(model, x, proposals), counted
     return lambda: model(x, None, mode='tensor'), 'whole model'
 

@@ -9,7 +9,8 @@ Recognition", TPAMI 2020 (https://arxiv.org/abs/1908.07919), Fig. 4:
   by a 1x1 conv + BN + ReLU;
 * **V2p** (detection): V2, reduced by a 1x1 conv, then pooled into a pyramid
   of ``num_outs`` levels (strides 1, 2, 4, ... of stream 0), each level
-  through its own 3x3 conv.
+  through its own 3x3 conv (of ``stride`` 2 for FCOS, whose levels start
+  at stride 8).
 
 Each host hides its own version inside a head (mmseg's ``resize_concat``
 input transform, mmdet's ``HRFPN``); here it is a neck that any
@@ -23,7 +24,8 @@ resized to stream 0's size, so inputs that are not multiples of 32 work.
 Output contract: ``forward(streams)`` takes the streams highest resolution
 first and returns a tuple of ``num_outs`` tensors, every one with
 ``out_channels`` channels; output ``k`` has stream 0's size divided by
-``2**k`` (rounded down): ``(1,)`` output for V1 and V2, ``num_outs`` for
+``2**k`` (rounded down), then by the 3x3 convs' ``stride`` (a padded conv:
+``(n - 1) // stride + 1``): ``(1,)`` output for V1 and V2, ``num_outs`` for
 V2p.
 """
 from typing import Optional, Sequence, Tuple
@@ -65,6 +67,8 @@ class HRNetV2Neck(BaseModule):
         num_outs: pyramid levels of V2p (5 for Faster R-CNN's FPN strides
             4..64); V1 and V2 have one output.
         pooling_type: ``'AVG'`` or ``'MAX'``, V2p's downsampling.
+        stride: of V2p's 3x3 convs (mmdet's ``HRFPN`` ``stride``): 1 for
+            the R-CNNs (levels at strides 4..64), 2 for FCOS (8..128).
         align_corners: of the bilinear upsampling (mmseg's heads default to
             False, HRNet's reference segmentation code to True).
         norm_cfg, act_cfg: of the 1x1 conv (BN + ReLU, as the HRNetV2 paper's
@@ -81,6 +85,7 @@ class HRNetV2Neck(BaseModule):
                  out_channels: Optional[int] = None,
                  num_outs: int = 5,
                  pooling_type: str = 'AVG',
+                 stride: int = 1,
                  align_corners: bool = False,
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = dict(type='BN'),
@@ -119,8 +124,8 @@ class HRNetV2Neck(BaseModule):
             self.out_channels = out_channels
         if mode == 'v2p':
             self.fpn_convs = nn.ModuleList([
-                ConvModule(out_channels, out_channels, 3, padding=1,
-                           conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None)
+                ConvModule(out_channels, out_channels, 3, stride=stride,
+                           padding=1, conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None)
                 for _ in range(num_outs)
             ])
 

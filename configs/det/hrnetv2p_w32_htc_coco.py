@@ -1,0 +1,15 @@
+# HTC (Hybrid Task Cascade) with HRNetV2p-W32, COCO, 20e: mmdet's
+# htc_hrnetv2p-w32_20e_coco, 45.4 box AP / 39.9 mask AP (checkpoint
+# htc_hrnetv2p_w32_20e_coco_20200207-7639fa12.pth). Everything but the
+# backbone and neck is mmdet's config; the backbone and neck are swapped as in
+# hrnetv2p_w32_faster_rcnn_coco.py (the neck equals mmdet's HRFPN, so mmdet's
+# checkpoints load). Training needs COCO-stuff's stuffthingmaps for the
+# semantic branch, as mmdet's HTC does.
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmdet::hrnet/htc_hrnetv2p-w32_20e_coco.py
+_base_ = 'mmdet::hrnet/htc_hrnetv2p-w32_20e_coco.py'
+from hrformer_mm.config_helpers import hrnetv2p
+
+custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
+model = hrnetv2p('w32')
