@@ -24,7 +24,7 @@ import torch  # noqa: E402
 
 import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 from hrformer_mm.engine.checks import load_state_dict_from_file  # noqa: E402
-from hrformer_mm.models.backbones.weights import (  # noqa: E402
+from hrformer_mm.models.backbones.convert import (  # noqa: E402
     SOURCES, convert_checkpoint)
 
 

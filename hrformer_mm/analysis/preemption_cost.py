@@ -30,7 +30,10 @@ import sys
 import threading
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: the package's directory and the configs / tools it ships in ``.mim``
+#: (copies in a wheel, links into the source tree in an editable install)
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TRAIN_SCRIPT = osp.join(PACKAGE_DIR, '.mim', 'tools', 'train.py')
 
 # Runs tools/train.py as ``python tools/train.py ...`` would, and prints
 # when main() is left and when the atexit handlers start and end (the
@@ -117,10 +120,12 @@ def measure(config: str, work_dir: str, iters: int = 2,
     cfg = write_config(work_dir, config, data_root, batch_size, num_workers)
     env = dict(os.environ, PYTHONUNBUFFERED='1', CUDA_VISIBLE_DEVICES='',
                PYTHONPATH=os.pathsep.join(
-                   p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
-    cmd = [python, '-c', _WRAPPER, osp.join(ROOT, 'tools', 'train.py'),
-           cfg, '--work-dir', osp.join(work_dir, 'work')]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                   p for p in (osp.dirname(PACKAGE_DIR),
+                               os.environ.get('PYTHONPATH')) if p))
+    cmd = [python, '-c', _WRAPPER, TRAIN_SCRIPT, cfg, '--work-dir',
+           osp.join(work_dir, 'work')]
+    proc = subprocess.Popen(cmd, cwd=work_dir, env=env,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines, eof = [], []
     reader = threading.Thread(target=_reader, args=(proc, lines, eof),

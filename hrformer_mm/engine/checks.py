@@ -217,7 +217,7 @@ def check_checkpoint_matches(model: torch.nn.Module, filename: str,
     half-random model, which is how a wrong ``--checkpoint`` (say HRFormer-B
     weights for an HRFormer-S config) goes unnoticed.
     """
-    from hrformer_mm.models.backbones.weights import \
+    from hrformer_mm.models.backbones.base import \
         adapt_state_dict_for_model
 
     # compared as the backbones' load pre-hooks will read it: other

@@ -59,6 +59,9 @@ from hrformer_mm.datasets.sample_seeding import (SampleKey,
                                                  SampleSeededDataset)
 from hrformer_mm.registry import DATA_SAMPLERS, LOOPS
 
+from .dist_utils import AGREED, agree, is_distributed
+from .hooks import RNGStateHook
+
 #: Exit status of a preempted run: sysexits' EX_TEMPFAIL, "temporary
 #: failure, try again" (tools/slurm_train.sh requeues on it).
 PREEMPTED_EXIT_CODE = 75
@@ -78,11 +81,6 @@ class TrainingPreempted(SystemExit):
     def __str__(self):
         return (f'preempted by {self.signame}; state saved to '
                 f'{self.checkpoint} (exit status {PREEMPTED_EXIT_CODE})')
-
-
-class PeerRankError(RuntimeError):
-    """Another rank failed; raised where the failure's own type cannot be
-    rebuilt from its message."""
 
 
 # -- samplers ----------------------------------------------------------------
@@ -267,27 +265,6 @@ def leave_stop_signals_to_main(dataloader, signals: Sequence[int]) -> None:
 # -- agreement between ranks -----------------------------------------------
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized() and \
-        dist.get_world_size() > 1
-
-
-def _flag_device():
-    if dist.get_backend() == 'nccl':
-        return torch.device('cuda', torch.cuda.current_device())
-    return torch.device('cpu')
-
-
-def _rebuild_error(kind, message: str, rank: int) -> BaseException:
-    text = f'[raised on rank {rank}] {message}'
-    if isinstance(kind, type) and issubclass(kind, Exception):
-        try:
-            return kind(text)
-        except Exception:  # a constructor that wants other arguments
-            pass
-    return PeerRankError(f'{getattr(kind, "__name__", kind)}: {text}')
-
-
 class _StopControl:
     """Signal handlers plus the per-iteration agreement of all ranks."""
 
@@ -347,45 +324,10 @@ class _StopControl:
         return signame
 
 
-AGREED = '_hrformer_agreed'
-
-
-def agree(error: Optional[BaseException] = None, stop: bool = False) -> bool:
-    """The point where all ranks compare notes: a collective that every
-    rank must reach the same number of times (the resumable loops call it
-    after each iteration's hooks, NonFiniteLossHook and RNGStateHook before
-    their own collectives).  If any rank passes an ``error``, every rank
-    raises: the failing one its own error, the others the same type with
-    the failing rank named (:class:`PeerRankError` where the type cannot be
-    rebuilt).  Returns whether any rank asked to ``stop``.  Without a
-    process group it raises ``error`` or returns ``stop``."""
-    if not _distributed():
-        if error is not None:
-            raise error
-        return stop
-    flags = torch.tensor([float(error is not None), float(stop)],
-                         device=_flag_device())
-    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-    if flags[0] > 0:
-        reports = [None] * dist.get_world_size()
-        dist.all_gather_object(
-            reports, None if error is None else (type(error), str(error)))
-        if error is None:
-            rank, (kind, message) = next(
-                (r, rep) for r, rep in enumerate(reports) if rep)
-            print_log(f'rank {rank} failed ({kind.__name__}); stopping this '
-                      'rank too', logger='current', level=logging.ERROR)
-            error = _rebuild_error(kind, message, rank)
-        setattr(error, AGREED, True)
-        raise error
-    return bool(flags[1] > 0)
-
-
 # -- loops -------------------------------------------------------------------
 
 
 def _rng_hook(runner):
-    from .hooks import RNGStateHook
     return next((h for h in runner.hooks if isinstance(h, RNGStateHook)),
                 None)
 
@@ -471,7 +413,7 @@ class _ResumableMixin:
         runner = self.runner
         filename = f'preempt_iter_{self._iter}.pth'
         hook = _rng_hook(runner)
-        if hook is not None and _distributed():
+        if hook is not None and is_distributed():
             hook.gather(runner)  # all ranks; saving is rank 0 only
         runner.logger.warning(
             f'stopping at iteration {self._iter} (epoch {self._epoch + 1}) '
@@ -484,7 +426,7 @@ class _ResumableMixin:
         if runner.rank == 0:
             with open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
                 f.write(path)
-        if _distributed():
+        if is_distributed():
             dist.barrier()
         self._control.uninstall()
         # The exit that follows: without this the interpreter runs its

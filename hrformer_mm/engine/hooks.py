@@ -9,6 +9,8 @@ from mmengine.hooks import Hook
 
 from hrformer_mm.registry import HOOKS
 
+from .dist_utils import agree, is_distributed
+
 
 @HOOKS.register_module()
 class RNGStateHook(Hook):
@@ -37,11 +39,6 @@ class RNGStateHook(Hook):
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state['cuda'] = torch.cuda.get_rng_state()
         return state
-
-    @staticmethod
-    def _distributed() -> bool:
-        return dist.is_available() and dist.is_initialized() and \
-            dist.get_world_size() > 1
 
     @staticmethod
     def _buffers(runner) -> dict:
@@ -84,26 +81,25 @@ class RNGStateHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        if self._distributed() and self._checkpoint_due(runner):
-            from .cluster import agree
+        if is_distributed() and self._checkpoint_due(runner):
             agree()  # no rank failed in an earlier hook: gather safely
             self.gather(runner)
 
     def after_train_epoch(self, runner) -> None:
-        if self._distributed():
+        if is_distributed():
             self.gather(runner)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         # CheckpointHook's save_best saves the best and the latest
         # checkpoint again here (on rank 0)
-        if self._distributed():
+        if is_distributed():
             self.gather(runner)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # kept until the next iteration: save_best writes two files
         states = getattr(self, '_gathered', None)
         if states is None:
-            if self._distributed():
+            if is_distributed():
                 runner.logger.warning(
                     'RNGStateHook: checkpoint saved outside the gathering '
                     "points; only rank 0's RNG state is in it")
@@ -218,7 +214,6 @@ class NonFiniteLossHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        from .cluster import agree
         bad = {}
         for name, value in (outputs or {}).items():
             if 'loss' in name:

@@ -452,7 +452,6 @@ def build_model_from_config(config, pretrained: bool = False):
     registry, SyncBN replaced by BN so it runs in one CPU process.  With
     ``pretrained=False`` the backbone's ``init_cfg`` is dropped (nothing is
     downloaded).  Returns ``(cfg, model)``."""
-    import hrformer_mm  # noqa: F401
     from mmengine.registry import init_default_scope
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg.get('default_scope') not in BUILD_SCOPES:
@@ -469,7 +468,6 @@ def build_model_from_config(config, pretrained: bool = False):
 def build_runner(cfg: Config):
     """Build mmengine's Runner (or the config's ``runner_type``) and check a
     ``load_from`` checkpoint against the model before anything runs."""
-    import hrformer_mm  # noqa: F401  (environment fixes, registries)
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 

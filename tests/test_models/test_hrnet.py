@@ -300,7 +300,7 @@ def test_scoped_name_builds_from_every_host():
 
 
 def test_converter_passes_hrnet_checkpoints_through_with_a_report():
-    from hrformer_mm.models.backbones.weights import (convert_checkpoint,
+    from hrformer_mm.models.backbones.convert import (convert_checkpoint,
                                                       detect_source)
     ours = HRNet(TINY_ARCH)
     # the reference ImageNet release: backbone keys plus the classifier
@@ -317,7 +317,7 @@ def test_converter_passes_hrnet_checkpoints_through_with_a_report():
 
 
 def test_converter_renames_mmpose_0x_keypoint_head():
-    from hrformer_mm.models.backbones.weights import convert_checkpoint
+    from hrformer_mm.models.backbones.convert import convert_checkpoint
     state = {f'backbone.{k}': v
              for k, v in HRNet(TINY_ARCH).state_dict().items()}
     state['keypoint_head.final_layer.weight'] = torch.zeros(17, 4, 1, 1)
@@ -329,7 +329,7 @@ def test_converter_renames_mmpose_0x_keypoint_head():
 
 def test_converter_still_tells_hrformer_checkpoints_apart():
     from hrformer_mm.models.backbones import HRFormer
-    from hrformer_mm.models.backbones.weights import detect_source
+    from hrformer_mm.models.backbones.convert import detect_source
     state = HRFormer(dict(channels=(8, 16, 32, 64), num_heads=(1, 2, 4, 8),
                           num_modules=(1, 1, 1), num_blocks=1)).state_dict()
     assert detect_source(state) == 'mmpose'

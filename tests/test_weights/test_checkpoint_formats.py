@@ -333,7 +333,7 @@ def test_hook_is_a_fast_no_op_on_our_scheme():
     """HRFormer-B's state dict (1992 keys) in our scheme: the hook
     leaves every entry as it is, having only scanned the names."""
     from hrformer_mm.models.backbones import HRFormer
-    from hrformer_mm.models.backbones.weights import backbone_load_pre_hook
+    from hrformer_mm.models.backbones.base import backbone_load_pre_hook
     backbone = HRFormer('base')
     state = dict(backbone.state_dict())
     before = dict(state)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from hrformer_mm.models.backbones import HRFormer
-from hrformer_mm.models.backbones.weights import (convert_checkpoint,
+from hrformer_mm.models.backbones.convert import (convert_checkpoint,
                                                   detect_source)
 from hrformer_mm.testing import mmpose_hrformer_extra
 

@@ -14,19 +14,22 @@ preemption_cost and docs/clusters.md.
 import argparse
 import json
 import os.path as osp
-import sys
+import runpy
 import tempfile
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+if __name__ == '__main__':  # before anything imports the hosts
+    runpy.run_path(osp.join(osp.dirname(__file__), '..', '_preamble.py'))
 
-from hrformer_mm.analysis.preemption_cost import ROOT, measure  # noqa: E402
+from hrformer_mm.analysis.preemption_cost import measure  # noqa: E402
+
+#: configs/ beside this tools/ folder (the checkout's, or hrformer_mm/.mim's)
+CONFIGS = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs')
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config', nargs='?', default=osp.join(
-        ROOT, 'configs', 'pose', 'hrformer_b_coco.py'),
+    p.add_argument('config', nargs='?', default=osp.normpath(osp.join(
+        CONFIGS, 'pose', 'hrformer_b_coco.py')),
         help='a pose training config (default: HRFormer-B 256x192)')
     p.add_argument('--iters', type=int, default=2,
                    help='logged iterations before the signal')

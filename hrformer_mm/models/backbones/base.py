@@ -12,6 +12,9 @@ of stages 2-4 is (HRNet: BasicBlocks; HRFormer: transformer blocks) and how
 the fusion resamples.  Attribute names (``conv1``, ``bn1``, ``layer1``,
 ``transition{n}``, ``stage{n}``) are mmpose's and mmseg's.
 """
+import functools
+import logging
+import re
 import warnings
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -27,9 +30,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ..layers import (Bottleneck, HighResolutionModule, MultiResolutionFusion,
                       apply_transition, fuse_conv_activations, make_res_layer,
                       make_transition)
+from ..necks.hr_classification import HRClassificationNeck
 from .eager_sync_bn import keep_sync_batchnorm_eager
-from .weights import (ConversionReport, backbone_load_pre_hook,
-                      install_registration_hook)
+from .weights import (ConversionReport, StateDict, count_kept, strip_module,
+                      sub_state, unwrap)
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
            'compile_repeated_blocks', 'warn_renamed', 'rename_keys',
@@ -69,8 +73,6 @@ def _raise_recompile_limit(limit: int) -> None:
     if getattr(dynamo_config, name) < limit:
         setattr(dynamo_config, name, limit)
 
-
-install_registration_hook()
 
 
 def warn_renamed(old: str, new: str, depth: int = 1) -> None:
@@ -140,7 +142,8 @@ class MultiResolutionBackbone(BaseModule):
     def __init__(self, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         # every way mmengine loads weights ends in load_state_dict: this is
-        # where other releases' checkpoints are read (weights.py)
+        # where other releases' checkpoints are read (see the end of
+        # this module)
         self._register_load_state_dict_pre_hook(backbone_load_pre_hook,
                                                 with_module=True)
 
@@ -439,3 +442,187 @@ class HRNetLayoutBackbone(MultiResolutionBackbone):
                 modules.append(getattr(self, f'transition{i}'))
         return modules
 
+
+# -- checkpoints of other releases ------------------------------------------
+#
+# Every way mmengine loads weights (``load_from``, ``init_cfg=dict(type=
+# 'Pretrained')``, ``tools/test.py CONFIG CKPT``, ``init_model``) ends in
+# ``load_state_dict``; two load pre-hooks hand the keys to the backbone
+# class's ``checkpoint_filter`` (each family names its own, ``*_weights.py``).
+#
+# Why two.  ``torch.nn.Module.load_state_dict`` and mmengine's
+# ``load_state_dict`` hand each child only the keys under its own prefix, so
+# a backbone's hook never sees the head keys of a whole-model checkpoint
+# (``keypoint_head.*``, the reference segmentation heads).  Hence the
+# *backbone* hook adapts the keys under the backbone's prefix (a
+# backbone-only checkpoint), and the *parent* hook, put on whatever module
+# holds a backbone as its ``backbone`` child (the host's pose estimator,
+# segmentor, detector, classifier), sees the whole model's keys, adapts the
+# backbone's and its siblings' keys in one go, and runs before the parent
+# lists unexpected keys, so renamed keys are never reported as unexpected
+# and keys nobody renamed still are.  The backbone's own hook then finds its
+# keys in our scheme and does nothing.  The parent hook is put on the parent
+# when the backbone is assigned to it (a global module-registration hook,
+# torch's one way to learn a module's parent: a process-wide hook, which
+# acts only on modules that take one of these backbones as ``backbone``).
+# Both hooks are no-ops on state dicts already in our scheme (our own
+# checkpoints, ``--resume``): a scan of the key names, nothing copied,
+# nothing logged.
+
+
+def _apply(state: dict, prefix: str, backbone: nn.Module, whole_model: bool,
+           where: str, log: bool) -> Optional[ConversionReport]:
+    """Adapt, in place, the keys of ``state`` under ``prefix`` with
+    ``backbone``'s family filter."""
+    sub = sub_state(state, prefix)
+    sub, unwrapped = unwrap(sub)
+    filter_fn = type(backbone).checkpoint_filter
+    # a whole model's checkpoint given to a bare backbone (init_cfg without
+    # ``prefix``): read it as a whole model, keep its backbone
+    from_whole = not whole_model and 'backbone' not in backbone._modules \
+        and any(k.startswith('backbone.') for k in sub)
+    new, report = filter_fn(sub, backbone, whole_model or from_whole)
+    if from_whole:
+        kept = {}
+        for key, value in new.items():
+            if key.startswith('backbone.'):
+                kept[key[len('backbone.'):]] = value
+            else:
+                report.drop('not part of the backbone (whole-model '
+                            'checkpoint loaded into a backbone)', key)
+        new = kept
+        report.kept = {}
+        count_kept(new, report)
+        unwrapped = unwrapped or 'backbone.'
+    report.unwrapped = unwrapped
+    if not report.changed:
+        return None
+    for key in [k for k in state if k.startswith(prefix)]:
+        del state[key]
+    state.update({prefix + k: v for k, v in new.items()})
+    if log:
+        print_log(f'{type(backbone).__name__}: adapted the checkpoint loaded '
+                  f'into {where}\n' + report.summary(), logger='current',
+                  level=logging.WARNING if report.warning else logging.INFO)
+    return report
+
+
+def backbone_load_pre_hook(backbone, state_dict, prefix, *args) -> None:
+    """``state_dict`` load pre-hook of every backbone of this package: the
+    keys under its own prefix, as a bare backbone's."""
+    _apply(state_dict, prefix, backbone, False,
+           f'the backbone ({prefix or "root"})', True)
+
+
+#: The classification head of the reference ImageNet classifiers, kept
+#: beside the backbone's keys: at the root in HRFormer's ``cls/models/hrt.py``
+#: (and HRNet's ImageNet release), under ``head.`` in the public HRViT code.
+_REFERENCE_CLS_HEAD = re.compile(
+    r'^(head\.)?(incre_modules|downsamp_modules|final_layer|classifier)\.')
+
+
+def relocate_reference_classifier(state: dict, prefix: str,
+                                  parent: nn.Module) -> bool:
+    """Move, in place, a reference ImageNet classifier's keys (backbone
+    at the root, head beside it) to where an mmpretrain ``ImageClassifier``
+    with an :class:`~hrformer_mm.models.necks.HRClassificationNeck` keeps
+    them: ``backbone.*``, ``neck.*`` (``incre_modules``,
+    ``downsamp_modules``, ``final_layer``) and ``head.fc.*`` (the linear
+    ``classifier``), or, where the backbone's family reads it into a host's
+    own neck (its ``reference_classifier_layout``, e.g. HRNet into
+    mmpretrain's ``HRFuseScales``), where that puts them.  The backbone's
+    keys are then adapted by its family's filter like any whole model's.
+    Returns whether anything moved."""
+    family_layout = getattr(type(parent._modules.get('backbone')),
+                            'reference_classifier_layout', None)
+    layout = family_layout(parent) if family_layout else None
+    if layout is None and not isinstance(getattr(parent, 'neck', None),
+                                         HRClassificationNeck):
+        return False
+    sub, _ = unwrap(sub_state(state, prefix))
+    sub = strip_module(sub)
+    if any(k.startswith(('backbone.', 'neck.')) for k in sub) or not any(
+            _REFERENCE_CLS_HEAD.match(k) for k in sub):
+        return False
+    if layout is not None:
+        moved = layout(sub)
+    else:
+        moved = {}
+        for key, value in sub.items():
+            m = _REFERENCE_CLS_HEAD.match(key)
+            if m is None:
+                moved['backbone.' + key] = value
+            elif m.group(2) == 'classifier':
+                moved['head.fc.' + key[m.end():]] = value
+            else:
+                moved['neck.' + key[len(m.group(1) or ''):]] = value
+    for key in [k for k in state if k.startswith(prefix)]:
+        del state[key]
+    state.update({prefix + k: v for k, v in moved.items()})
+    return True
+
+
+def _parent_load_pre_hook(parent, state_dict, prefix, *args,
+                          child: str = 'backbone') -> None:
+    backbone = parent._modules.get(child)
+    if not isinstance(backbone, MultiResolutionBackbone):
+        return
+    relocate_reference_classifier(state_dict, prefix, parent)
+    _apply(state_dict, prefix, backbone, True,
+           f'the model ({prefix or "root"}, backbone and heads)', True)
+
+
+class _ParentHook:
+    """The parent hook bound to its child's name; picklable, and
+    recognisable so that it is registered once per parent."""
+
+    def __init__(self, child: str):
+        self.child = child
+
+    def __call__(self, parent, state_dict, prefix, *args) -> None:
+        _parent_load_pre_hook(parent, state_dict, prefix, *args,
+                              child=self.child)
+
+
+def on_module_registration(parent: nn.Module, name: str,
+                           child: Optional[nn.Module]) -> None:
+    """Global module-registration hook: give the parent of a backbone
+    assigned as ``backbone`` the parent load pre-hook (once)."""
+    if name != 'backbone' or not isinstance(child, MultiResolutionBackbone):
+        return None
+    hooks = getattr(parent, '_load_state_dict_pre_hooks', {})
+    if any(isinstance(getattr(h, 'hook', h), _ParentHook)
+           for h in hooks.values()):
+        return None
+    parent._register_load_state_dict_pre_hook(_ParentHook(name),
+                                              with_module=True)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def install_registration_hook() -> None:
+    """Register :func:`on_module_registration` with torch, once."""
+    nn.modules.module.register_module_module_registration_hook(
+        on_module_registration)
+
+
+def adapt_state_dict_for_model(model: nn.Module, state: StateDict) -> dict:
+    """``state`` as the load pre-hooks hand it to ``model``'s modules
+    (without logging): for checks that compare a checkpoint with a model
+    before loading it."""
+    state = dict(state)
+    for name, module in model.named_modules():
+        if not isinstance(module, MultiResolutionBackbone):
+            continue
+        parent, _, child = name.rpartition('.')
+        if child == 'backbone':
+            relocate_reference_classifier(
+                state, parent + '.' if parent else '',
+                model.get_submodule(parent))
+            _apply(state, parent + '.' if parent else '', module, True, '',
+                   False)
+        _apply(state, name + '.' if name else '', module, False, '', False)
+    return state
+
+
+install_registration_hook()

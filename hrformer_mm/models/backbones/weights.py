@@ -1,36 +1,15 @@
-"""Checkpoint adaptation shared by the backbone families.
+"""Checkpoint helpers shared by the backbone families.
 
 Each family keeps the function that reads other releases' checkpoints next
 to its model (``hrformer_weights``, ``hrnet_weights``, ``hrvit_weights``),
-as timm keeps a ``checkpoint_filter_fn`` beside each model.  This module
-holds what they share: the report, the tensor reshuffles, and the two
-``state_dict`` load pre-hooks through which every way mmengine loads weights
-(``load_from``, ``init_cfg=dict(type='Pretrained')``, ``tools/test.py
-CONFIG CKPT``, ``init_model``) reaches those functions.
-
-Why two hooks.  ``torch.nn.Module.load_state_dict`` and mmengine's
-``load_state_dict`` hand each child only the keys under its own prefix, so
-a backbone's hook never sees the head keys of a whole-model checkpoint
-(``keypoint_head.*``, the reference segmentation heads).  Hence:
-
-* the *backbone* hook adapts the keys under the backbone's prefix (a
-  backbone-only checkpoint, ``init_cfg=dict(type='Pretrained')``);
-* the *parent* hook, put on whatever module holds a backbone as its
-  ``backbone`` child (the host's pose estimator, segmentor, detector), sees
-  the whole model's keys, adapts the backbone's and its siblings' keys in
-  one go, and runs before the parent lists unexpected keys, so renamed keys
-  are never reported as unexpected and keys nobody renamed still are.  The
-  backbone's own hook then finds its keys in our scheme and does nothing.
-
-The parent hook is put on the parent when the backbone is assigned to it
-(a global module-registration hook, torch's one way to learn a module's
-parent).  Both hooks are no-ops on state dicts already in our scheme
-(our own checkpoints, ``--resume``): a scan of the key names, nothing
-copied, nothing logged.
+as timm keeps a ``checkpoint_filter_fn`` beside each model, and each
+backbone class names its own (``checkpoint_filter``).  This module holds
+what those functions share: the report, the state-dict unwrapping and the
+tensor reshuffles.  It imports nothing else of the package, so the family
+modules and the classes build on it without a circle; the load pre-hooks
+that call the classes' filters live with the classes (``base.py``), the
+offline conversion in ``convert.py``.
 """
-import functools
-import logging
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -38,9 +17,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ['ConversionReport', 'StateDict', 'strip_module',
-           'resize_relative_position_bias_table', 'fold_conv_biases',
-           'count_kept', 'adapt_state_dict_for_model']
+__all__ = ['ConversionReport', 'StateDict', 'CheckpointFilter',
+           'MODEL_PARTS', 'strip_module', 'unwrap', 'sub_state',
+           'resize_relative_position_bias_table', 'resize_tables',
+           'fold_conv_biases', 'count_kept']
 
 StateDict = Dict[str, torch.Tensor]
 #: ``filter(state, backbone, whole_model) -> (new_state, report)``;
@@ -196,231 +176,9 @@ def unwrap(state: dict) -> Tuple[dict, Optional[str]]:
     return state, None
 
 
-# ---------------------------------------------------------------- hooks
-
-
-def _sub_state(state: dict, prefix: str) -> dict:
+def sub_state(state: dict, prefix: str) -> dict:
+    """The entries of ``state`` under ``prefix``, with the prefix removed."""
     if not prefix:
         return dict(state)
     n = len(prefix)
     return {k[n:]: v for k, v in state.items() if k.startswith(prefix)}
-
-
-def _apply(state: dict, prefix: str, backbone: nn.Module, whole_model: bool,
-           where: str, log: bool) -> Optional[ConversionReport]:
-    """Adapt, in place, the keys of ``state`` under ``prefix`` with
-    ``backbone``'s family filter."""
-    sub = _sub_state(state, prefix)
-    sub, unwrapped = unwrap(sub)
-    filter_fn = type(backbone).checkpoint_filter
-    # a whole model's checkpoint given to a bare backbone (init_cfg without
-    # ``prefix``): read it as a whole model, keep its backbone
-    from_whole = not whole_model and 'backbone' not in backbone._modules \
-        and any(k.startswith('backbone.') for k in sub)
-    new, report = filter_fn(sub, backbone, whole_model or from_whole)
-    if from_whole:
-        kept = {}
-        for key, value in new.items():
-            if key.startswith('backbone.'):
-                kept[key[len('backbone.'):]] = value
-            else:
-                report.drop('not part of the backbone (whole-model '
-                            'checkpoint loaded into a backbone)', key)
-        new = kept
-        report.kept = {}
-        count_kept(new, report)
-        unwrapped = unwrapped or 'backbone.'
-    report.unwrapped = unwrapped
-    if not report.changed:
-        return None
-    for key in [k for k in state if k.startswith(prefix)]:
-        del state[key]
-    state.update({prefix + k: v for k, v in new.items()})
-    if log:
-        from mmengine.logging import print_log
-        print_log(f'{type(backbone).__name__}: adapted the checkpoint loaded '
-                  f'into {where}\n' + report.summary(), logger='current',
-                  level=logging.WARNING if report.warning else logging.INFO)
-    return report
-
-
-def backbone_load_pre_hook(backbone, state_dict, prefix, *args) -> None:
-    """``state_dict`` load pre-hook of every backbone of this package: the
-    keys under its own prefix, as a bare backbone's."""
-    _apply(state_dict, prefix, backbone, False,
-           f'the backbone ({prefix or "root"})', True)
-
-
-#: The classification head of the reference ImageNet classifiers, kept
-#: beside the backbone's keys: at the root in HRFormer's ``cls/models/hrt.py``
-#: (and HRNet's ImageNet release), under ``head.`` in the public HRViT code.
-_REFERENCE_CLS_HEAD = re.compile(
-    r'^(head\.)?(incre_modules|downsamp_modules|final_layer|classifier)\.')
-
-
-def relocate_reference_classifier(state: dict, prefix: str,
-                                  parent: nn.Module) -> bool:
-    """Move, in place, a reference ImageNet classifier's keys (backbone
-    at the root, head beside it) to where an mmpretrain ``ImageClassifier``
-    with an :class:`~hrformer_mm.models.necks.HRClassificationNeck` keeps
-    them: ``backbone.*``, ``neck.*`` (``incre_modules``,
-    ``downsamp_modules``, ``final_layer``) and ``head.fc.*`` (the linear
-    ``classifier``), or, where the backbone's family reads it into a host's
-    own neck (its ``reference_classifier_layout``, e.g. HRNet into
-    mmpretrain's ``HRFuseScales``), where that puts them.  The backbone's
-    keys are then adapted by its family's filter like any whole model's.
-    Returns whether anything moved."""
-    from ..necks.hr_classification import HRClassificationNeck
-    family_layout = getattr(type(parent._modules.get('backbone')),
-                            'reference_classifier_layout', None)
-    layout = family_layout(parent) if family_layout else None
-    if layout is None and not isinstance(getattr(parent, 'neck', None),
-                                         HRClassificationNeck):
-        return False
-    sub, _ = unwrap(_sub_state(state, prefix))
-    sub = strip_module(sub)
-    if any(k.startswith(('backbone.', 'neck.')) for k in sub) or not any(
-            _REFERENCE_CLS_HEAD.match(k) for k in sub):
-        return False
-    if layout is not None:
-        moved = layout(sub)
-    else:
-        moved = {}
-        for key, value in sub.items():
-            m = _REFERENCE_CLS_HEAD.match(key)
-            if m is None:
-                moved['backbone.' + key] = value
-            elif m.group(2) == 'classifier':
-                moved['head.fc.' + key[m.end():]] = value
-            else:
-                moved['neck.' + key[len(m.group(1) or ''):]] = value
-    for key in [k for k in state if k.startswith(prefix)]:
-        del state[key]
-    state.update({prefix + k: v for k, v in moved.items()})
-    return True
-
-
-def _parent_load_pre_hook(parent, state_dict, prefix, *args,
-                          child: str = 'backbone') -> None:
-    from .base import MultiResolutionBackbone
-    backbone = parent._modules.get(child)
-    if not isinstance(backbone, MultiResolutionBackbone):
-        return
-    relocate_reference_classifier(state_dict, prefix, parent)
-    _apply(state_dict, prefix, backbone, True,
-           f'the model ({prefix or "root"}, backbone and heads)', True)
-
-
-class _ParentHook:
-    """The parent hook bound to its child's name; picklable, and
-    recognisable so that it is registered once per parent."""
-
-    def __init__(self, child: str):
-        self.child = child
-
-    def __call__(self, parent, state_dict, prefix, *args) -> None:
-        _parent_load_pre_hook(parent, state_dict, prefix, *args,
-                              child=self.child)
-
-
-def on_module_registration(parent: nn.Module, name: str,
-                           child: Optional[nn.Module]) -> None:
-    """Global module-registration hook: give the parent of a backbone
-    assigned as ``backbone`` the parent load pre-hook (once)."""
-    from .base import MultiResolutionBackbone
-    if name != 'backbone' or not isinstance(child, MultiResolutionBackbone):
-        return None
-    hooks = getattr(parent, '_load_state_dict_pre_hooks', {})
-    if any(isinstance(getattr(h, 'hook', h), _ParentHook)
-           for h in hooks.values()):
-        return None
-    parent._register_load_state_dict_pre_hook(_ParentHook(name),
-                                              with_module=True)
-    return None
-
-
-@functools.lru_cache(maxsize=None)
-def install_registration_hook() -> None:
-    """Register :func:`on_module_registration` with torch, once."""
-    nn.modules.module.register_module_module_registration_hook(
-        on_module_registration)
-
-
-def adapt_state_dict_for_model(model: nn.Module, state: StateDict) -> dict:
-    """``state`` as the load pre-hooks hand it to ``model``'s modules
-    (without logging): for checks that compare a checkpoint with a model
-    before loading it."""
-    from .base import MultiResolutionBackbone
-    state = dict(state)
-    for name, module in model.named_modules():
-        if not isinstance(module, MultiResolutionBackbone):
-            continue
-        parent, _, child = name.rpartition('.')
-        if child == 'backbone':
-            relocate_reference_classifier(
-                state, parent + '.' if parent else '',
-                model.get_submodule(parent))
-            _apply(state, parent + '.' if parent else '', module, True, '',
-                   False)
-        _apply(state, name + '.' if name else '', module, False, '', False)
-    return state
-
-
-# ------------------------------------------------------------- offline
-
-#: ``src`` values of :func:`convert_checkpoint` (besides ``'auto'``)
-SOURCES = ('official', 'mmpose', 'hrnet', 'hrvit')
-
-
-def detect_source(state: StateDict) -> str:
-    """'official' for the reference HRFormer release's key scheme, 'mmpose'
-    for mmpose's HRFormer (which this package shares), 'hrnet' for an HRNet
-    (mmpose's, mmseg's, mmdet's or the reference release), 'hrvit' for the
-    public HRViT code's."""
-    from .hrformer_weights import is_hrformer_reference
-    from .hrnet_weights import is_hrnet
-    from .hrvit_weights import is_hrvit_reference
-    if is_hrvit_reference(state):
-        return 'hrvit'
-    if is_hrformer_reference(state):
-        return 'official'
-    if is_hrnet(state):
-        return 'hrnet'
-    return 'mmpose'
-
-
-def convert_checkpoint(state: StateDict, src: str = 'auto',
-                       keep_rpe: Optional[bool] = None,
-                       backbone: Optional[nn.Module] = None
-                       ) -> Tuple[StateDict, ConversionReport]:
-    """What the load pre-hooks do, on a checkpoint's state dict, offline.
-
-    ``src``: one of :data:`SOURCES` or ``'auto'`` (detected);
-    ``keep_rpe``: see :func:`~.hrformer_weights.hrformer_checkpoint_filter`;
-    ``backbone``: the backbone the result is for (bias tables of another
-    window size are resized to its own; without it they are kept as they
-    are, and the load pre-hook resizes them when they are loaded).
-    Returns ``(new_state, report)``.
-    """
-    from .hrformer_weights import hrformer_checkpoint_filter
-    from .hrnet_weights import hrnet_checkpoint_filter
-    from .hrvit_weights import hrvit_checkpoint_filter
-    state, unwrapped = unwrap(state)
-    state = strip_module(state)
-    if src == 'auto':
-        src = detect_source(state)
-    if src not in SOURCES:
-        raise ValueError(f'src must be one of {SOURCES} or auto, got '
-                         f'{src!r}')
-    if src == 'hrnet':
-        new, report = hrnet_checkpoint_filter(state, backbone)
-    elif src == 'hrvit':
-        new, report = hrvit_checkpoint_filter(state, backbone)
-    else:
-        new, report = hrformer_checkpoint_filter(state, backbone, src=src,
-                                                 keep_rpe=keep_rpe)
-    if not report.changed:
-        report.source = src
-        count_kept(new, report)
-    report.unwrapped = unwrapped
-    return new, report
