@@ -14,11 +14,14 @@ E2E_DIR = os.path.join(ROOT, 'tests', 'test_e2e') + os.sep
 def pytest_collection_modifyitems(config, items):
     """``e2e`` on every test under tests/test_e2e/ and on every ``cluster``
     test (each runs training or testing in subprocesses); tests elsewhere
-    that do carry the marker where they are defined."""
+    that do carry the marker where they are defined.  ``slow`` (what the
+    quick loop, ``-m "not slow"``, leaves to CI) on every ``e2e`` test."""
     for item in items:
         if str(item.fspath).startswith(E2E_DIR) or \
                 item.get_closest_marker('cluster') is not None:
             item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker('e2e') is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope='session')

@@ -162,6 +162,7 @@ def test_the_wheels_carry_the_configs_this_file_checks():
     assert sum(len(paths) for paths in found.values()) >= 150
 
 
+@pytest.mark.slow  # every released config at full size
 @pytest.mark.parametrize('host,backbone', [
     pytest.param(host, json.loads(key), id=f'{host}:{paths[0]}')
     for (host, key), paths in sorted(_host_backbones().items())])
@@ -176,6 +177,7 @@ def test_every_host_config_builds_with_the_hosts_widths(host, backbone):
     assert ours.out_channels == widths[:outputs]
 
 
+@pytest.mark.slow  # every released config at full size
 @pytest.mark.parametrize('host,backbone', _backbone_cases())
 def test_every_host_backbone_config_gives_the_hosts_outputs(host, backbone):
     """Each distinct backbone of the wheels' configs, at 32x32."""
@@ -220,6 +222,7 @@ DET_CONFIGS = [
 ]
 
 
+@pytest.mark.slow  # every released config at full size
 @pytest.mark.parametrize('host,path', [('mmpose', p) for p in POSE_CONFIGS]
                          + [('mmseg', p) for p in SEG_CONFIGS])
 def test_whole_pose_and_seg_models_predict_as_the_hosts(host, path):
@@ -232,6 +235,7 @@ def test_whole_pose_and_seg_models_predict_as_the_hosts(host, path):
                      ours(x, None, mode='tensor'))
 
 
+@pytest.mark.slow  # every released config at full size
 @pytest.mark.parametrize('path', DET_CONFIGS)
 def test_detectors_extract_the_hosts_features(path):
     """Backbone + HRFPN; the RoI heads are not compared here."""
