@@ -282,9 +282,9 @@ def test_whole_model_checkpoint_as_backbone_init_cfg_takes_its_backbone(
 
 def test_reference_pose_checkpoint_warns_once_to_build_without_rpe(
         tmp_path, monkeypatch):
-    import mmengine.logging
+    from hrformer_mm.models.backbones import base
     logged = []
-    monkeypatch.setattr(mmengine.logging, 'print_log',
+    monkeypatch.setattr(base, 'print_log',
                         lambda msg, *a, **k: logged.append((msg, k)))
     ours = our_state(build(POSE, False))
     path = tmp_path / 'ref.pth'
@@ -300,9 +300,9 @@ def test_reference_pose_checkpoint_warns_once_to_build_without_rpe(
 
 
 def test_segmentation_release_log_says_what_changed(tmp_path, monkeypatch):
-    import mmengine.logging
+    from hrformer_mm.models.backbones import base
     logged = []
-    monkeypatch.setattr(mmengine.logging, 'print_log',
+    monkeypatch.setattr(base, 'print_log',
                         lambda msg, *a, **k: logged.append(msg))
     ours = our_state(build(SEG))
     path = tmp_path / 'ref.pth'
@@ -317,9 +317,9 @@ def test_segmentation_release_log_says_what_changed(tmp_path, monkeypatch):
 
 def test_own_checkpoint_is_loaded_untouched_and_unlogged(tmp_path,
                                                          monkeypatch):
-    import mmengine.logging
+    from hrformer_mm.models.backbones import base
     logged = []
-    monkeypatch.setattr(mmengine.logging, 'print_log',
+    monkeypatch.setattr(base, 'print_log',
                         lambda msg, *a, **k: logged.append(msg))
     model = build(SEG)
     state = {k: v.clone() for k, v in model.state_dict().items()}
