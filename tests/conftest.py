@@ -24,6 +24,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture
+def no_network_hub(monkeypatch, tmp_path):
+    """An empty torch hub cache under ``tmp_path`` (its path returned) and
+    no network: every socket connection fails as an unknown host does."""
+    import socket
+
+    import torch
+    hub = str(tmp_path / 'hub')
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: hub)
+
+    def refuse(self, address):
+        raise OSError(-2, 'Name or service not known')
+
+    monkeypatch.setattr(socket.socket, 'connect', refuse)
+    return hub
+
+
 @pytest.fixture(scope='session')
 def repo_root():
     return ROOT

@@ -3,7 +3,6 @@ a set of configs needs, so that the check of ``tools/train.py`` then
 passes on a machine without internet.  The downloader is replaced: no test
 touches the network."""
 import os.path as osp
-import socket
 
 import pytest
 import torch
@@ -24,16 +23,9 @@ SEG_URL = ('https://download.openmmlab.com/pretrain/third_party/'
 
 
 @pytest.fixture
-def offline_hub(monkeypatch, tmp_path):
-    hub = str(tmp_path / 'hub')
-    monkeypatch.setattr(torch.hub, 'get_dir', lambda: hub)
+def offline_hub(no_network_hub, monkeypatch):
     monkeypatch.setenv(OFFLINE_ENV, '1')
-
-    def refuse(self, address):
-        raise OSError(-2, 'Name or service not known')
-
-    monkeypatch.setattr(socket.socket, 'connect', refuse)
-    return osp.join(hub, 'checkpoints')
+    return osp.join(no_network_hub, 'checkpoints')
 
 
 @pytest.fixture

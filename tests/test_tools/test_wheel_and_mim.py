@@ -184,3 +184,43 @@ def test_mim_train_launcher_pytorch_one_cpu_process(installed, tmp_path):
           '--work-dir', 'w'] + opts, cwd=str(tmp_path),
          env=dict(PYTHONPATH=installed))
     assert (tmp_path / 'w' / 'epoch_1.pth').exists()
+
+
+_IMPORT_EVERY_MODULE = r'''
+import importlib, json, pkgutil, sys
+import hrformer_mm
+names = ['hrformer_mm'] + sorted(
+    m.name for m in pkgutil.walk_packages(hrformer_mm.__path__,
+                                          'hrformer_mm.'))
+files, failed = {}, {}
+for name in names:
+    try:
+        files[name] = importlib.import_module(name).__file__
+    except Exception as e:  # noqa: BLE001  (reported by the test)
+        failed[name] = f'{type(e).__name__}: {e}'
+print(json.dumps(dict(files=files, failed=failed)))
+'''
+
+
+def test_every_shipped_module_imports_from_the_wheel(installed, tmp_path):
+    """Every module of the installed package imports from the wheel alone
+    (run outside the checkout, which is not on the path), and the wheel
+    ships the package's modules and nothing that works only in a checkout
+    (the zoo generator is tools/zoo.py)."""
+    proc = _run([sys.executable, '-c', _IMPORT_EVERY_MODULE],
+                cwd=str(tmp_path), env=dict(PYTHONPATH=installed))
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert not report['failed'], report['failed']
+    package = osp.join(installed, 'hrformer_mm') + os.sep
+    outside = {n: f for n, f in report['files'].items()
+               if not f.startswith(package)}
+    assert not outside, outside
+    checkout = set()
+    for path, _, names in os.walk(osp.join(ROOT, 'hrformer_mm')):
+        if '.mim' in path.split(os.sep):
+            continue
+        rel = osp.relpath(path, ROOT).replace(os.sep, '.')
+        checkout.update(rel if n == '__init__.py' else f'{rel}.{n[:-3]}'
+                        for n in names if n.endswith('.py'))
+    assert set(report['files']) == checkout
+    assert 'hrformer_mm.zoo' not in report['files']
