@@ -41,7 +41,7 @@ step gpu_tests 140 "$PYTHON" -m pytest -q tests/test_gpu.py \
 #    served mmcv ops on CUDA) and the rest must give the same answers.
 PARALLEL=()
 "$PYTHON" -c "import xdist" 2>/dev/null && PARALLEL=(-n 8)
-step suite_with_gpu 100 "$PYTHON" -m pytest -q -m "not e2e and not cluster" \
+step suite_with_gpu 100 "$PYTHON" -m pytest -q -m "not slow" \
     -p no:cacheprovider ${PARALLEL[@]+"${PARALLEL[@]}"}
 # 3. SyncBN in compiled blocks with two ranks (both on this GPU, over gloo).
 step sync_bn_compiled 60 "$PYTHON" -m torch.distributed.run --nproc_per_node=2 \
