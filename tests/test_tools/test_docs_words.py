@@ -86,15 +86,47 @@ def test_ordinary_english_passes(tmp_path, text):
     assert process_words(str(tmp_path)) == []
 
 
-def test_the_docs_give_one_quick_test_loop():
-    """Every `pytest -m "..."` in README.md and docs/ selects the same
-    tests (pytest.ini's markers)."""
+#: where the quick test loop is written out: the docs, and the GPU check
+#: script, which runs the same loop with a GPU present
+LOOP_FILES = ('README.md', 'docs/*.md', 'tools/gpu_check.sh')
+
+
+def quick_loops(root=ROOT):
+    """{expression: [files]} for every ``pytest ... -m "EXPR"`` of
+    :data:`LOOP_FILES`."""
     found = {}
-    for rel in ['README.md'] + sorted(
-            osp.relpath(p, ROOT)
-            for p in glob.glob(osp.join(ROOT, 'docs', '*.md'))):
-        with open(osp.join(ROOT, rel), encoding='utf-8') as f:
-            for expr in re.findall(r'pytest\b[^\n`]*?-m "([^"]+)"', f.read()):
-                found.setdefault(expr, []).append(rel)
+    for pattern in LOOP_FILES:
+        for path in sorted(glob.glob(osp.join(root, pattern))):
+            with open(path, encoding='utf-8') as f:
+                for expr in re.findall(r'pytest\b[^\n`]*?-m "([^"]+)"',
+                                       f.read()):
+                    found.setdefault(expr, []).append(
+                        osp.relpath(path, root))
+    return found
+
+
+def test_the_docs_give_one_quick_test_loop():
+    """Every `pytest -m "..."` in README.md, docs/ and tools/gpu_check.sh
+    selects the same tests, the loop pytest.ini's ``slow`` marker names."""
+    found = quick_loops()
     assert 'README.md' in sum(found.values(), [])
+    assert 'tools/gpu_check.sh' in sum(found.values(), [])
     assert len(found) == 1, found
+    with open(osp.join(ROOT, 'pytest.ini'), encoding='utf-8') as f:
+        slow = re.search(r'^ +slow:(.*)$', f.read(), re.M).group(1)
+    assert f'-m "{next(iter(found))}"' in slow
+
+
+def test_the_loop_check_sees_each_file(tmp_path):
+    (tmp_path / 'docs').mkdir()
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'README.md').write_text(
+        '```bash\n.venv/bin/python -m pytest -m "not slow"\n```\n')
+    (tmp_path / 'docs' / 'page.md').write_text(
+        'a loop (`pytest -m "not e2e"`)\n')
+    (tmp_path / 'tools' / 'gpu_check.sh').write_text(
+        'step suite 100 "$PYTHON" -m pytest -q -m "not cluster" \\\n'
+        '    -p no:cacheprovider\n')
+    assert quick_loops(str(tmp_path)) == {
+        'not slow': ['README.md'], 'not e2e': ['docs/page.md'],
+        'not cluster': ['tools/gpu_check.sh']}
