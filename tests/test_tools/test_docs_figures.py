@@ -309,3 +309,65 @@ def test_benchmark_summary_ratios_are_the_records():
     for label, numbers in expected.items():
         got = [n for c in rows[label] for n in _numbers(c)]
         assert got == numbers, label
+
+
+# --- the training step across commits --------------------------------------
+
+ACROSS = osp.join('docs', 'benchmarks',
+                  'cpu_training_across_commits_2026-12-06.json')
+
+
+def _across():
+    with open(osp.join(ROOT, ACROSS), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def _rows_after(text, heading):
+    section = _section(text, heading)
+    return [_cells(r) for r in section.splitlines() if r.startswith('| ')
+            and not r.startswith('|---')]
+
+
+def test_training_across_commits_tables_are_the_record():
+    """The counted table quotes the record's counts; the timed table its
+    medians and ranges of the paired runs."""
+    rec = _across()
+    text = _read('docs/benchmarks.md')
+    assert ACROSS.replace('docs/', '') in text
+    rows = {r[0]: r[1:] for r in _rows_after(
+        text, '### The training step across commits')}
+    for arch, label in (('small', 'S'), ('base', 'B')):
+        for commit, name in (('869f7c9', '869f7c9'), ('HEAD', 'current')):
+            c = rec['counted'][arch][commit]
+            assert rows[f'{label}, {name}'] == [
+                str(c['mmpose']['aten_ops']), str(c['ours']['aten_ops']),
+                c['ours']['ops_digest'], str(c['ours']['python_calls'])]
+    runs = rec['timed']['runs']
+    for arch, label in (('small', 'S training step, batch 8'),
+                        ('base', 'B training step, batch 4')):
+        cells = []
+        for commit in ('aee9fc6', '0382207'):
+            r = sorted(x['time_ratio_ours_over_mmpose'] for x in runs
+                       if x['arch'] == arch and x['commit'] == commit)
+            med = r[len(r) // 2] if len(r) % 2 else \
+                (r[len(r) // 2 - 1] + r[len(r) // 2]) / 2
+            cells.append(f'{med:.3f} ({r[0]:.3f}-{r[-1]:.3f})')
+        assert rows[label][:2] == cells, label
+        assert rows[label][2] == str(len(r))
+
+
+@pytest.mark.e2e
+def test_count_ops_still_prints_the_recorded_step():
+    """benchmark.py --count-ops on the current code gives the recorded
+    counts of HRFormer-S's training step: a changed step (another operator,
+    shape or stride) fails here until the page and its record are
+    measured again."""
+    from e2e_utils import load_tool
+    bench = load_tool('analysis/benchmark.py')
+    out = bench.main(['--arch', 'small', '--mode', 'train', '--batch', '1',
+                      '--iters', '1', '--warmup', '1', '--count-ops'])
+    rec = _across()['counted']['small']['HEAD']
+    for impl in ('mmpose', 'ours'):
+        got = out['ops_per_step'][impl]
+        for key in ('aten_ops', 'distinct_ops', 'ops_digest'):
+            assert got[key] == rec[impl][key], (impl, key)
