@@ -15,7 +15,6 @@ from .coco_det import DET_CLASSES, generate_coco_detection
 from .faces import FACE_FORMATS, generate_faces, generate_wflw
 from .imagenet import CLS_CLASSES, generate_imagenet
 from .lip import LIP_CLASSES, LIP_FLIP_PAIRS, generate_lip
-from .lip import LIP_CLASSES, LIP_FLIP_PAIRS, generate_lip
 from .textures import texture
 from .wflw import WFLW_FLIP_PAIRS, WFLW_NUM_KEYPOINTS
 
@@ -26,7 +25,6 @@ __all__ = [
     'FACE_FORMATS', 'generate_faces',
     'DET_CLASSES', 'draw_car', 'generate_coco_detection',
     'CLS_CLASSES', 'generate_imagenet',
-    'LIP_CLASSES', 'LIP_FLIP_PAIRS', 'generate_lip',
     'LIP_CLASSES', 'LIP_FLIP_PAIRS', 'generate_lip',
     'GENERATOR_VERSION'
 ]

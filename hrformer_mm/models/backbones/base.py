@@ -37,7 +37,8 @@ from .weights import (ConversionReport, StateDict, count_kept, strip_module,
 
 __all__ = ['MultiResolutionBackbone', 'HRNetLayoutBackbone',
            'compile_repeated_blocks', 'warn_renamed', 'rename_keys',
-           'branch_block_counts']
+           'branch_block_counts',
+           'adapt_state_dict_for_model', 'relocate_reference_classifier']
 
 STEM_CHANNELS = 64
 
