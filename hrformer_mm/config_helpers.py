@@ -160,6 +160,57 @@ def topdown_pipelines(codec: dict, half_body: bool = True,
     return train, val
 
 
+def demo_coco(codec: dict, data_root: str) -> tuple:
+    """The data of the pose demos on the synthetic COCO-format people of
+    ``tools/generate_demo_data.py`` (under ``data_root``): the COCO
+    configs' dataset and metric with :func:`topdown_pipelines`' milder
+    augmentation for a short schedule (no half-body crops, +-30 degrees
+    instead of +-80, scale 0.75-1.25 instead of 0.5-1.5: on 2 CPU cores
+    HRFormer-T reached AP 0.648 after 5 epochs with it, 0.526 with the
+    COCO recipe's), one loader worker.
+
+    Returns ``(train_pipeline, val_pipeline, train_dataloader,
+    val_dataloader, test_dataloader, val_evaluator, test_evaluator)``."""
+    train_pipeline, val_pipeline = topdown_pipelines(
+        codec, half_body=False, scale_factor=(0.75, 1.25),
+        rotate_factor=30.0)
+    train_dataloader = dict(
+        batch_size=16, num_workers=1, persistent_workers=True,
+        dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    val_dataloader = dict(
+        batch_size=32, num_workers=1, persistent_workers=True,
+        dataset=dict(
+            data_root=data_root,
+            bbox_file=data_root + 'person_detection_results/'
+            'COCO_val2017_detections_AP_H_56_person.json',
+            pipeline=val_pipeline))
+    val_evaluator = dict(
+        ann_file=data_root + 'annotations/person_keypoints_val2017.json')
+    return (train_pipeline, val_pipeline, train_dataloader, val_dataloader,
+            val_dataloader, val_evaluator, val_evaluator)
+
+
+def demo_schedule(max_epochs: int, warmup_iters: int,
+                  interval: int = 1) -> tuple:
+    """The pose demos' short schedule (batch 16, lr 3e-3): a linear warm-up
+    over ``warmup_iters`` iterations under a cosine decay over
+    ``max_epochs`` that runs from the first iteration (the two multiply),
+    validation and a checkpoint (the last two kept) every ``interval``
+    epochs, a log line every 10 iterations.
+
+    Returns ``(train_cfg, optim_wrapper, param_scheduler, auto_scale_lr,
+    default_hooks)``."""
+    return (dict(max_epochs=max_epochs, val_interval=interval),
+            dict(optimizer=dict(lr=3e-3)),
+            [dict(type='LinearLR', begin=0, end=warmup_iters,
+                  start_factor=0.01, by_epoch=False),
+             dict(type='CosineAnnealingLR', begin=0, end=max_epochs,
+                  by_epoch=True, eta_min=1e-5)],
+            dict(base_batch_size=16),
+            dict(logger=dict(interval=10),
+                 checkpoint=dict(interval=interval, max_keep_ckpts=2)))
+
+
 def warmup_poly(max_iters: int, warmup_iters: int = 1500,
                 start_factor: float = 1e-6) -> List[dict]:
     """The iteration-based learning-rate schedule of the transformer
@@ -288,6 +339,51 @@ def hrnetv2(arch: str, norm_cfg: dict, neck: Optional[dict] = None,
         neck=dict(**delete, type='hrformer_mm.HRNetV2Neck',
                   in_channels=list(HRNet.arch_zoo[arch]['channels']),
                   mode='v2', **(neck or {})))
+
+
+def face_hrnetv2() -> tuple:
+    """The model and runtime this project puts on mmpose's HRNetV2-W18
+    facial landmark recipes (WFLW, AFLW, COFW, 300W): :func:`pose_runtime`,
+    SyncBN, and :func:`hrnetv2` W18 in place of mmpose's, its V2 neck mixing
+    the concatenated streams to 270 channels (what mmpose's head does with
+    ``conv_out_channels=(270,)``), so the head is a 1x1 conv to the
+    recipe's heatmaps, one per point.
+
+    Returns ``(custom_imports, custom_hooks, default_hooks, norm_cfg,
+    model)``."""
+    norm_cfg = dict(type='SyncBN', requires_grad=True)
+    model = dict(
+        **hrnetv2('w18', norm_cfg,
+                  neck=dict(out_channels=270, norm_cfg=norm_cfg),
+                  replace=True),
+        head=dict(conv_out_channels=None, conv_kernel_sizes=None))
+    return (*pose_runtime(), norm_cfg, model)
+
+
+def face_nme_variants(name: str, **subsets: str) -> dict:
+    """A landmark benchmark's NME variants, metric name -> test annotation
+    file, in mmpose's naming (``annotations/face_landmarks_{name}_{subset}
+    .json``): ``subsets`` maps each variant (``'full'`` gives ``'NME
+    full'``) to its file's subset.  One is scored at a time with ``tools/
+    test.py ... --cfg-options test_dataloader.dataset.ann_file=FILE``."""
+    return {f'NME {variant}': f'annotations/face_landmarks_{name}_{subset}'
+                              '.json'
+            for variant, subset in subsets.items()}
+
+
+def cls_hrnet(arch: str) -> dict:
+    """Our HRNet of ``arch`` in place of mmpretrain's in its HRNet-W18
+    ImageNet recipe, to merge into ``model``; the ``HRFuseScales`` neck
+    takes that arch's stream widths (mmpretrain's are W18's), then global
+    pooling as in the recipe."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    return dict(
+        backbone=dict(_delete_=True, type='hrformer_mm.HRNet', arch=arch),
+        neck=[
+            dict(type='HRFuseScales',
+                 in_channels=tuple(HRNet.arch_zoo[arch]['channels'])),
+            dict(type='GlobalAveragePooling'),
+        ])
 
 
 def hrnetv2p(arch: str) -> dict:

@@ -8,11 +8,7 @@
 # tests/test_configs/test_host_configs.py):
 # mmpretrain::hrnet/hrnet-w18_4xb32_in1k.py
 _base_ = 'mmpretrain::hrnet/hrnet-w18_4xb32_in1k.py'
+from hrformer_mm.config_helpers import cls_hrnet
+
 custom_imports = dict(imports=['hrformer_mm'], allow_failed_imports=False)
-model = dict(
-    backbone=dict(_delete_=True, type='hrformer_mm.HRNet',
-                  arch='w18-small-v2'),
-    neck=[
-        dict(type='HRFuseScales', in_channels=(18, 36, 72, 144)),
-        dict(type='GlobalAveragePooling'),
-    ])
+model = cls_hrnet('w18-small-v2')

@@ -6,7 +6,7 @@
 # input with unbiased (DARK) heatmaps, BN, a short schedule for 2 CPU cores.
 # Measured (docs/hrnet.md): test NME 1.459 untrained, 0.0332 after training.
 _base_ = ['./hrnetv2_w18_wflw.py']
-from hrformer_mm.config_helpers import topdown_pipelines
+from hrformer_mm.config_helpers import demo_schedule, topdown_pipelines
 
 codec = dict(type='MSRAHeatmap', input_size=(96, 96), heatmap_size=(24, 24),
              sigma=1.5, unbiased=True, blur_kernel_size=5)
@@ -34,15 +34,5 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-train_cfg = dict(max_epochs=12, val_interval=4)
-optim_wrapper = dict(optimizer=dict(lr=3e-3))
-param_scheduler = [
-    dict(type='LinearLR', begin=0, end=50, start_factor=0.01,
-         by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=0, end=12, by_epoch=True,
-         eta_min=1e-5)
-]
-auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=4, max_keep_ckpts=2))
+(train_cfg, optim_wrapper, param_scheduler, auto_scale_lr,
+ default_hooks) = demo_schedule(max_epochs=12, warmup_iters=50, interval=4)

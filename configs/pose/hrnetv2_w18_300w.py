@@ -8,20 +8,11 @@
 # 3.45, 4.10.  Model as hrnetv2_w18_wflw.py, with 68 heatmaps.
 _base_ = ('mmpose::face_2d_keypoint/topdown_heatmap/300w/'
           'td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py')
-from hrformer_mm.config_helpers import hrnetv2, pose_runtime
+from hrformer_mm.config_helpers import face_hrnetv2, face_nme_variants
 
-custom_imports, custom_hooks, default_hooks = pose_runtime()
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    **hrnetv2('w18', norm_cfg, neck=dict(out_channels=270, norm_cfg=norm_cfg),
-              replace=True),
-    head=dict(conv_out_channels=None, conv_kernel_sizes=None))
-# The benchmark's NME variants: metric name -> the test annotation file
-# (tools/test.py ... --cfg-options test_dataloader.dataset.ann_file=FILE);
-# the test set above is 'NME full'.
-nme_variants = {
-    'NME common': 'annotations/face_landmarks_300w_valid_common.json',
-    'NME challenge': 'annotations/face_landmarks_300w_valid_challenge.json',
-    'NME full': 'annotations/face_landmarks_300w_valid.json',
-    'NME test': 'annotations/face_landmarks_300w_test.json',
-}
+custom_imports, custom_hooks, default_hooks, norm_cfg, model = face_hrnetv2()
+# The benchmark's NME variants: the validation set's subsets, all of it
+# (the test set above) and the 300W test set.
+nme_variants = face_nme_variants(
+    '300w', common='valid_common', challenge='valid_challenge',
+    full='valid', test='test')

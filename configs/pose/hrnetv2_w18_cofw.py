@@ -7,14 +7,8 @@
 # hrnetv2_w18_wflw.py, with 29 heatmaps.
 _base_ = ('mmpose::face_2d_keypoint/topdown_heatmap/cofw/'
           'td-hm_hrnetv2-w18_8xb64-60e_cofw-256x256.py')
-from hrformer_mm.config_helpers import hrnetv2, pose_runtime
+from hrformer_mm.config_helpers import face_hrnetv2
 
-custom_imports, custom_hooks, default_hooks = pose_runtime()
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-model = dict(
-    **hrnetv2('w18', norm_cfg, neck=dict(out_channels=270, norm_cfg=norm_cfg),
-              replace=True),
-    head=dict(conv_out_channels=None, conv_kernel_sizes=None))
-# The benchmark's NME variants: metric name -> the test annotation file
-# (COFW reports one, the test set above)
+custom_imports, custom_hooks, default_hooks, norm_cfg, model = face_hrnetv2()
+# The benchmark's NME variants (COFW reports one, the test set above)
 nme_variants = {'NME': 'annotations/cofw_test.json'}

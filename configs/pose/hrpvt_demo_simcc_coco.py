@@ -7,7 +7,7 @@
 # and budget with a heatmap head.  No paper number applies to this size;
 # see docs/hrpvt.md.
 _base_ = ['./hrpvt_b2_simcc_coco.py']
-from hrformer_mm.config_helpers import topdown_pipelines
+from hrformer_mm.config_helpers import demo_coco, demo_schedule
 
 # mmpose's SimCC sigma for 256x192 (6 bins of 0.5 px), halved with the input
 codec = dict(type='SimCCLabel', input_size=(96, 128), sigma=3.0,
@@ -30,34 +30,9 @@ model = dict(
                   label_softmax=True),
         decoder=codec))
 
-# hrformer_demo_coco.py's milder augmentation for a short schedule
-train_pipeline, val_pipeline = topdown_pipelines(
-    codec, half_body=False, scale_factor=(0.75, 1.25), rotate_factor=30.0)
-train_dataloader = dict(
-    batch_size=16, num_workers=1, persistent_workers=True,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=1, persistent_workers=True,
-    dataset=dict(
-        data_root=data_root,
-        bbox_file=data_root + 'person_detection_results/'
-        'COCO_val2017_detections_AP_H_56_person.json',
-        pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(
-    ann_file=data_root + 'annotations/person_keypoints_val2017.json')
-test_evaluator = val_evaluator
-
-# ~150 iterations per epoch (about 2400 people in 600 images)
-train_cfg = dict(max_epochs=3, val_interval=1)
-optim_wrapper = dict(optimizer=dict(lr=3e-3))
-param_scheduler = [
-    dict(type='LinearLR', begin=0, end=100, start_factor=0.01,
-         by_epoch=False),
-    dict(type='CosineAnnealingLR', begin=0, end=3, by_epoch=True,
-         eta_min=1e-5)
-]
-auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+# hrformer_demo_coco.py's data; ~150 iterations per epoch (about 2400 people
+# in 600 images)
+(train_pipeline, val_pipeline, train_dataloader, val_dataloader,
+ test_dataloader, val_evaluator, test_evaluator) = demo_coco(codec, data_root)
+(train_cfg, optim_wrapper, param_scheduler, auto_scale_lr,
+ default_hooks) = demo_schedule(max_epochs=3, warmup_iters=100)
