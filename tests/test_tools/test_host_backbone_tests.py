@@ -2,6 +2,9 @@
 files pass against hrformer_mm's classes, except the tests of host-internal
 modules, which are deselected by name."""
 import json
+import os.path as osp
+import re
+from importlib.metadata import version
 
 import pytest
 from e2e_utils import PYTHON, run
@@ -47,9 +50,26 @@ def test_unreachable_sources_say_where_to_put_the_files(tmp_path,
                                                         monkeypatch):
     monkeypatch.setattr(host_tests, '_from_sdist', lambda *a: [])
     monkeypatch.setattr(host_tests, '_from_github', lambda *a: False)
+    tag = re.escape(f"v{version('mmpose')}")
     with pytest.raises(FetchError, match=r'github.com/open-mmlab/mmpose '
-                       r'\(tag v1\.3\.2\); put them under'):
+                       rf'\(tag {tag}\); put them under'):
         fetch_host_tests('mmpose', str(tmp_path))
+
+
+def _how_to_provide(host, error):
+    """Where a machine without GitHub access gets the host's test files:
+    their upstream code is not part of this repository."""
+    spec = HOST_TEST_FILES[host]
+    tag = f"v{version(spec['dist'])}"
+    dest = osp.join(host_tests.default_cache(), f"{spec['dist']}-{tag[1:]}")
+    steps = '; '.join(
+        f'https://raw.githubusercontent.com/{spec["repo"]}/{tag}/{f} '
+        f'-> {dest}/{f}' for f in spec['files'])
+    return (f'{error}. To run this test, download each file to the path '
+            f'after the arrow ({steps}), or run `python '
+            f'tools/run_host_backbone_tests.py --hosts {host}` once on a '
+            'machine that reaches GitHub and copy its '
+            f'{osp.dirname(dest)} folder here')
 
 
 @pytest.mark.e2e
@@ -58,7 +78,7 @@ def test_hosts_backbone_tests_pass_against_ours(host, tmp_path):
     try:
         fetch_host_tests(host)
     except FetchError as e:
-        pytest.skip(f'no copy of the host test files: {e}')
+        pytest.skip(_how_to_provide(host, e))
     out = tmp_path / 'counts.json'
     run([PYTHON, 'tools/run_host_backbone_tests.py', '--hosts', host,
          '--json', str(out)], timeout=1800)
