@@ -12,7 +12,8 @@ them (README.md: the summary; docs/model_zoo.md: the full tables).
                                            # the metafiles or a zoo config
                                            # has no entry
 
-The metafiles follow OpenMMLab's model-index scheme.  Layout (what ``mim search`` / ``mim download`` read)::
+The metafiles follow OpenMMLab's model-index scheme.  Layout (what
+``mim search`` / ``mim download`` read)::
 
     model-index.yml             Import: the metafiles below
     metafiles/<family>.yml      Collections (Paper, README) + Models
@@ -124,6 +125,7 @@ DATASETS = {
     'PASCAL Context 59', 'COCOStuffDataset': 'COCO-Stuff',
     'WFLWDataset': 'WFLW', 'ImageNet': 'ImageNet-1k',
     'AFLWDataset': 'AFLW', 'COFWDataset': 'COFW', 'Face300WDataset': '300W',
+    'LIPDataset': 'LIP',
 }
 
 
@@ -595,7 +597,7 @@ def main(argv=None):
                    'every zoo config)')
     p.add_argument('--readme', action='store_true',
                    help='only rewrite the tables (README.md, '
-                   'docs/model_md)')
+                   'docs/model_zoo.md)')
     p.add_argument('--check', action='store_true')
     args = p.parse_args(argv)
     if args.check:
@@ -606,7 +608,7 @@ def main(argv=None):
             print(f'no metafile entry: {c}')
         for rel in stale:
             print(f'{rel}: tables differ from the metafiles: '
-                  'python tools/py --readme')
+                  'python tools/zoo.py --readme')
         return 1 if missing or stale else 0
     if not args.readme:
         zoo_set = set(zoo_configs(ROOT))

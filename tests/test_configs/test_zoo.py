@@ -191,3 +191,30 @@ def test_meta_device_count_is_the_cpu_count(config):
         assert md['Parameters'] == round(r['params_m'] * 1e6)
         assert md['FLOPs'] == round(r['gflops_paper'] * 1e9)
         assert md['FLOPs (complete)'] == round(r['gflops_complete'] * 1e9)
+
+
+def test_help_and_check_hint_name_the_real_paths(tmp_path, monkeypatch,
+                                                 capsys):
+    with pytest.raises(SystemExit):
+        zoo.main(['--help'])
+    assert 'docs/model_zoo.md' in capsys.readouterr().out
+    # a tree whose docs are stale and which has no zoo config
+    (tmp_path / 'docs').mkdir()
+    (tmp_path / 'README.md').write_text(
+        '<!-- zoo:summary:start -->\n<!-- zoo:summary:end -->\n',
+        encoding='utf-8')
+    (tmp_path / 'docs' / 'model_zoo.md').write_text('', encoding='utf-8')
+    import shutil
+    shutil.copy(osp.join(ROOT, 'model-index.yml'), tmp_path)
+    shutil.copytree(osp.join(ROOT, 'metafiles'), tmp_path / 'metafiles')
+    monkeypatch.setattr(zoo, 'ROOT', str(tmp_path))
+    assert zoo.main(['--check']) == 1
+    out = capsys.readouterr().out
+    assert 'README.md: tables differ' in out
+    assert 'python tools/zoo.py --readme' in out
+
+
+def test_training_data_names_lip():
+    assert zoo.DATASETS['LIPDataset'] == 'LIP'
+    lip = BY_CONFIG['configs/seg/hrnetv2_w48_fcn_lip.py']
+    assert lip['Metadata']['Training Data'] == 'LIP'
