@@ -31,8 +31,8 @@ def package_modules(root: Path = ROOT, package: str = PACKAGE
 
 
 def _targets(node, module: str, is_package: bool, modules: set) -> List[str]:
-    """The package's modules an import statement loads (the deepest
-    existing module of each name)."""
+    """The package's modules an import statement loads: the deepest
+    existing module of each name and the packages above it."""
     if isinstance(node, ast.Import):
         names = [a.name for a in node.names]
     else:
@@ -46,12 +46,19 @@ def _targets(node, module: str, is_package: bool, modules: set) -> List[str]:
         # ``from pkg import name``: the submodule if ``name`` is one
         names = [f'{base}.{a.name}' if f'{base}.{a.name}' in modules
                  else base for a in node.names]
+    # importing ``a.b.c`` runs ``a`` and ``a.b`` first, except those that
+    # are the importing module's own packages (already run before it)
+    own = {module.rsplit('.', i)[0] for i in range(module.count('.') + 1)}
     found = []
     for name in names:
         while name not in modules and '.' in name:
             name = name.rsplit('.', 1)[0]
-        if name in modules and name != module:
-            found.append(name)
+        if name not in modules:
+            continue
+        parts = name.split('.')
+        found.extend(p for p in ('.'.join(parts[:i])
+                                 for i in range(1, len(parts) + 1))
+                     if p in modules and p not in own)
     return found
 
 
@@ -166,13 +173,29 @@ def test_cycle_finder_names_a_circle(tmp_path):
     module_level = import_graph(modules, in_functions=False)
     function_level = import_graph(modules, in_functions=True)
     assert module_level['pkg'] == {'pkg.a'}
-    assert module_level['pkg.a'] == {'pkg.sub.b'}
-    assert module_level['pkg.c'] == {'pkg.sub.b'}  # class bodies run
+    # pkg.sub's __init__ runs before pkg.sub.b; pkg's already ran
+    assert module_level['pkg.a'] == {'pkg.sub', 'pkg.sub.b'}
+    assert module_level['pkg.c'] == {'pkg.sub', 'pkg.sub.b'}  # class bodies
     assert module_level['pkg.sub.b'] == set()
     assert function_level['pkg.sub.b'] == {'pkg.a'}
     assert find_cycles(module_level) == []
     union = {k: module_level[k] | function_level[k] for k in modules}
     assert find_cycles(union) == [['pkg.a', 'pkg.sub.b', 'pkg.a']]
+
+
+def test_cycle_finder_sees_a_circle_through_a_package_init(tmp_path):
+    """``x`` imports ``sub.y``, which runs ``sub/__init__``, which imports
+    ``x``: a circle although no module imports ``x``'s importer back."""
+    pkg = tmp_path / 'pkg'
+    (pkg / 'sub').mkdir(parents=True)
+    (pkg / '__init__.py').write_text('')
+    (pkg / 'x.py').write_text('from pkg.sub.y import f\n')
+    (pkg / 'sub' / '__init__.py').write_text('from .. import x\n')
+    (pkg / 'sub' / 'y.py').write_text('def f():\n    pass\n')
+    graph = import_graph(package_modules(tmp_path, 'pkg'), in_functions=False)
+    assert graph['pkg.x'] == {'pkg.sub', 'pkg.sub.y'}
+    assert graph['pkg.sub'] == {'pkg.x'}
+    assert find_cycles(graph) == [['pkg.sub', 'pkg.x', 'pkg.sub']]
 
 
 def test_package_walk_covers_every_file():
