@@ -214,7 +214,9 @@ def count_step(step) -> Dict[str, object]:
     Counts do not depend on the load of a shared machine: two commits whose
     steps have the same digest run the same kernels on the same shapes, so
     a difference in their time is noise (or Python overhead, which
-    ``python_calls`` shows).  Compiled variants dispatch little outside
+    ``python_calls`` shows).  The digest covers the positional arguments
+    (where aten takes its tensors) and depends on the torch version, which
+    decomposes some operators differently from release to release.  Compiled variants dispatch little outside
     their kernels, so their counts are not comparable with eager ones."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
