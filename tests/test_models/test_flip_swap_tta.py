@@ -58,10 +58,13 @@ def test_a_mirror_consistent_model_keeps_the_side_after_the_flip_test():
 
 def test_builds_from_the_lip_config_in_mmseg_scope():
     from mmengine.config import Config
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     cfg = Config.fromfile('configs/_base_/datasets/lip_473x473.py')
-    init_default_scope('mmseg')
-    tta = MODELS.build(dict(cfg.tta_model, module=_Segmentor()))
+    # scoped to this build: later tests find the default scope unchanged
+    before = DefaultScope.get_current_instance()
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        tta = MODELS.build(dict(cfg.tta_model, module=_Segmentor()))
+    assert DefaultScope.get_current_instance() is before
     assert isinstance(tta, FlipSwapSegTTAModel)
     assert tta.flip_pairs == PAIRS
