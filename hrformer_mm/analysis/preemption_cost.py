@@ -113,6 +113,8 @@ def measure(config: str, work_dir: str, iters: int = 2,
     after ``iters`` iterations, and return the timings (seconds) and the
     preemption checkpoint's size (bytes)."""
     from hrformer_mm.datasets import generate_coco_keypoints
+    # the training runs in work_dir: every path handed to it is absolute
+    work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     data_root = osp.join(work_dir, 'coco')
     generate_coco_keypoints(data_root, num_train=num_train, num_val=2,
