@@ -62,9 +62,13 @@ def test_builds_from_the_lip_config_in_mmseg_scope():
     from mmseg.registry import MODELS
     cfg = Config.fromfile('configs/_base_/datasets/lip_473x473.py')
     # scoped to this build: later tests find the default scope unchanged
-    before = DefaultScope.get_current_instance()
+    def scope():
+        current = DefaultScope.get_current_instance()
+        return current and current.scope_name
+
+    before = scope()
     with DefaultScope.overwrite_default_scope('mmseg'):
         tta = MODELS.build(dict(cfg.tta_model, module=_Segmentor()))
-    assert DefaultScope.get_current_instance() is before
+    assert scope() == before
     assert isinstance(tta, FlipSwapSegTTAModel)
     assert tta.flip_pairs == PAIRS
