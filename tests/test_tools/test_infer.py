@@ -300,7 +300,10 @@ def test_detector_finds_the_people_and_each_gets_a_skeleton(
     assert [p['input'] for p in preds] == \
         [str(picture), f'{video}#0', f'{video}#1']
     cap = cv2.VideoCapture(video)
-    frames = [img] + [cap.read()[1] for _ in range(2)]
+    try:
+        frames = [img] + [cap.read()[1] for _ in range(2)]
+    finally:
+        cap.release()
     from mmengine.config import Config
     codec = Config.fromfile(pose_cfg).codec
     aspect = np.divide(*codec.input_size)
