@@ -84,6 +84,7 @@ def test_hrnet_of_mixed_blocks_widths_and_depths_is_the_hosts(host):
     assert [tuple(o.shape[1:]) for o in got] == [
         (c, 16 // 2**i, 16 // 2**i) for i, c in enumerate(MIXED_OUT_CHANNELS)]
     assert ours.out_channels == MIXED_OUT_CHANNELS
+    assert len(got) == len(expected)
     for e, g in zip(expected, got):
         torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
 
@@ -94,6 +95,7 @@ def test_streams_changing_width_at_every_stage_are_mmpretrains():
     with torch.no_grad():
         expected, got = ref(x), ours(x)
     assert ours.out_channels == (8, 24, 40, 64)
+    assert len(got) == len(expected)
     for e, g in zip(expected, got):
         torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
 
@@ -182,8 +184,10 @@ def test_hrformer_with_depths_per_stage_and_branch_is_mmposes():
     assert max(rates.values()) == pytest.approx(0.3)
     x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        for e, g in zip(ref(x), ours(x)):
-            torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
+        expected, got = ref(x), ours(x)
+    assert len(got) == len(expected)
+    for e, g in zip(expected, got):
+        torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize('edit,error', [
