@@ -2,8 +2,8 @@
 # recipe (heatmap sigma 1.5).  NME normalised by the inter-ocular distance
 # (outer eye corners, points 36 and 45); reported on the validation set's
 # common and challenging subsets, the whole validation set ('full') and the
-# 300W test set.  Paper (HRNetV2 TPAMI): common 2.87, challenging 5.15, full
-# 3.32, test 3.85 (the HRNet facial landmark release's README: 2.91, 5.11,
+# 300W test set.  Published (HRNet-Facial-Landmark-Detection README, common,
+# challenging, full, test: 2.91, 5.11,
 # 3.34, 3.85); mmpose td-hm_hrnetv2-w18_8xb64-60e_300w-256x256: 2.92, 5.64,
 # 3.45, 4.10.  Model as hrnetv2_w18_wflw.py, with 68 heatmaps.
 _base_ = ('mmpose::face_2d_keypoint/topdown_heatmap/300w/'
