@@ -265,6 +265,16 @@ def test_bad_options_are_rejected(kwargs, error, match):
         HRNet(**kwargs)
 
 
+def test_block_given_as_a_list_builds_as_the_tuple():
+    # configs and --cfg-options give lists
+    a = HRNet(dict(TINY_ARCH, block=['BASIC', 'BOTTLENECK', 'BASIC']))
+    b = HRNet(dict(TINY_ARCH, block=('BASIC', 'BOTTLENECK', 'BASIC')))
+    assert a.arch['block'] == ('BASIC', 'BOTTLENECK', 'BASIC')
+    assert [k for k in a.state_dict()] == [k for k in b.state_dict()]
+    with pytest.raises(ValueError, match="unknown HRNet block 'BASC'"):
+        HRNet(dict(TINY_ARCH, block=['BASIC', 'BASC', 'BASIC']))
+
+
 def test_deprecated_upsample_options_warn_and_build_the_same_model():
     with pytest.warns(FutureWarning, match=r"upsample_cfg=dict\(mode="
                       r"'bilinear', by_factor=True\)"):

@@ -263,8 +263,9 @@ class HRNet(HRNetLayoutBackbone):
     @classmethod
     def _resolve_arch(cls, arch: Union[str, dict]) -> dict:
         arch = cls._arch_from_zoo(arch, ('channels', 'num_modules'))
-        if isinstance(arch['block'], str):
-            arch['block'] = (arch['block'], ) * 3
+        # configs and --cfg-options give lists where the zoo has tuples
+        arch['block'] = ((arch['block'], ) * 3 if isinstance(
+            arch['block'], str) else tuple(arch['block']))
         if isinstance(arch['num_blocks'], int):
             arch['num_blocks'] = (arch['num_blocks'], ) * 3
         channels = arch['channels']
