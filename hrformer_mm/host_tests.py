@@ -235,15 +235,25 @@ def pytest_deselected(items) -> None:
                            _empty_counts())['deselected'] += 1
 
 
+_passed: set = set()
+
+
 def pytest_runtest_logreport(report) -> None:
+    """Counts each test once: failed when any of its phases (setup, call,
+    teardown) failed, passed when its call passed and no phase failed."""
     counts = _counts.setdefault(_file_of(report.nodeid), _empty_counts())
     if report.failed:
-        counts['failed'] += 1
-        counts['failures'].append(report.nodeid)
+        if report.nodeid in _passed:  # a teardown failing after the call
+            _passed.discard(report.nodeid)
+            counts['passed'] -= 1
+        if report.nodeid not in counts['failures']:
+            counts['failed'] += 1
+            counts['failures'].append(report.nodeid)
     elif report.skipped:
         counts['skipped'] += 1
-    elif report.when == 'call':
+    elif report.when == 'call' and report.nodeid not in counts['failures']:
         counts['passed'] += 1
+        _passed.add(report.nodeid)
 
 
 def pytest_sessionfinish(session) -> None:

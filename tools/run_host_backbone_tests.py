@@ -9,7 +9,7 @@ default scope with the host's class replaced by ours
 (``hrformer_mm/host_tests.py``).  Tests of host-internal modules are
 deselected, each with its reason (listed by ``--list-deselected``).
 Prints passed / failed / deselected per file; exits with 1 when a test
-failed.
+failed or a test module still holds the host's class (not substituted).
 """
 import argparse
 import json
@@ -53,6 +53,14 @@ def main(argv=None) -> int:
             for nodeid in c['failures']:
                 print(f'    FAILED {nodeid}')
             failed += c['failed']
+            # a test module that still holds the host's class tested the
+            # host, not us: its passes count for nothing
+            for name, ours in sorted(c.get('substituted', {}).items()):
+                if not ours:
+                    print(f'    NOT SUBSTITUTED {host} {path}: the test '
+                          f'module holds the host\'s {name}, not '
+                          "hrformer_mm's")
+                    failed += 1
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(results, f, indent=1)

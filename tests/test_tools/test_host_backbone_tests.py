@@ -89,3 +89,41 @@ def test_hosts_backbone_tests_pass_against_ours(host, tmp_path):
     for path, c in counts.items():
         # the test modules hold our classes, not the host's
         assert c['substituted'] and all(c['substituted'].values()), path
+
+
+def _report(nodeid, when, outcome):
+    from types import SimpleNamespace
+    return SimpleNamespace(nodeid=nodeid, when=when,
+                           failed=outcome == 'failed',
+                           skipped=outcome == 'skipped')
+
+
+def test_a_test_failing_in_teardown_counts_as_failed_only(monkeypatch):
+    monkeypatch.setattr(host_tests, '_counts', {})
+    monkeypatch.setattr(host_tests, '_passed', set(), raising=False)
+    for nodeid, outcomes in (('t.py::a', ('passed', 'passed', 'failed')),
+                             ('t.py::b', ('failed', 'failed')),
+                             ('t.py::c', ('passed', 'passed', 'passed'))):
+        for when, outcome in zip(('setup', 'call', 'teardown'), outcomes):
+            host_tests.pytest_runtest_logreport(
+                _report(nodeid, when, outcome))
+    c = host_tests._counts['t.py']
+    assert (c['passed'], c['failed']) == (1, 2)
+    assert c['failures'] == ['t.py::a', 't.py::b']
+
+
+def test_a_module_holding_the_hosts_class_fails_the_tool(monkeypatch,
+                                                         capsys):
+    from e2e_utils import load_tool
+    tool = load_tool('run_host_backbone_tests.py')
+    counts = dict(passed=1, failed=0, skipped=0, deselected=0, failures=[],
+                  substituted={'HRNet': True})
+    monkeypatch.setattr(tool, 'run_host_tests',
+                        lambda host, cache: {f'{TESTS}/test_hrnet.py':
+                                             dict(counts)})
+    assert tool.main(['--hosts', 'mmseg']) == 0
+    counts['substituted'] = {'HRNet': False}
+    assert tool.main(['--hosts', 'mmseg']) == 1
+    out = capsys.readouterr().out
+    assert f'NOT SUBSTITUTED mmseg {TESTS}/test_hrnet.py' in out
+    assert "host's HRNet" in out
