@@ -131,6 +131,46 @@ def seg_pipelines(scale, crop_size, reduce_zero_label: bool = False,
     return train, test
 
 
+def parsing_pipelines(crop_size, flip_pairs, ratio_range=(0.5, 1.5)):
+    """Human parsing's (LIP's) training and test pipelines: images resized
+    to ``crop_size`` whatever their aspect ratio (randomly scaled by
+    ``ratio_range`` and cropped when training), the horizontal flip
+    exchanging the left / right labels of ``flip_pairs``.
+
+    Returns ``(train_pipeline, test_pipeline)``."""
+    train = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='RandomResize', scale=crop_size, ratio_range=ratio_range,
+             keep_ratio=False),
+        dict(type='RandomCrop', crop_size=crop_size),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='hrformer_mm.SwapFlippedPartLabels', flip_pairs=flip_pairs),
+        dict(type='PackSegInputs'),
+    ]
+    test = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=crop_size, keep_ratio=False),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs'),
+    ]
+    return train, test
+
+
+def demo_seg_loaders(data_root: str, train_pipeline: list,
+                     test_pipeline: list) -> tuple:
+    """The segmentation demos' loaders over the synthetic set in
+    ``data_root``: batch 8, one worker (2 CPU cores).
+
+    Returns ``(train_dataloader, val_dataloader, test_dataloader)``."""
+    val_dataloader = dict(
+        num_workers=1,
+        dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    return (dict(batch_size=8, num_workers=1,
+                 dataset=dict(data_root=data_root, pipeline=train_pipeline)),
+            val_dataloader, val_dataloader)
+
+
 def topdown_pipelines(codec: dict, half_body: bool = True,
                       **bbox_transform):
     """mmpose's top-down training and validation pipelines for ``codec``
@@ -384,6 +424,26 @@ def cls_hrnet(arch: str) -> dict:
                  in_channels=tuple(HRNet.arch_zoo[arch]['channels'])),
             dict(type='GlobalAveragePooling'),
         ])
+
+
+def hrnetv2_fcn_width(arch: str, num_classes: Optional[int] = None,
+                      **model) -> dict:
+    """``_base_/models/hrnetv2_fcn.py`` (HRNetV2-W18 + FCN) at width
+    ``arch``, to merge into ``model``: the backbone of that arch from its
+    ImageNet weights, the V2 neck over its streams and the FCN head's conv
+    as wide as their concatenation (mmseg's fcn_hr48 configs), predicting
+    ``num_classes`` where given; ``model`` adds further model keys."""
+    from hrformer_mm.models.backbones.hrnet import HRNet
+    channels = list(HRNet.arch_zoo[arch]['channels'])
+    classes = {} if num_classes is None else dict(num_classes=num_classes)
+    return dict(
+        backbone=dict(
+            arch=arch,
+            init_cfg=dict(checkpoint=f'open-mmlab://msra/hrnetv2_{arch}')),
+        neck=dict(in_channels=channels),
+        decode_head=dict(in_channels=sum(channels), channels=sum(channels),
+                         **classes),
+        **model)
 
 
 def hrnetv2p(arch: str) -> dict:

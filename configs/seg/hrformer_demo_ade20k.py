@@ -11,7 +11,8 @@
 # OHEM at lr 2e-3 reached 0.555 in 200.
 _base_ = ['./hrformer_s_ocr_ade20k.py']
 
-from hrformer_mm.config_helpers import ocr_heads, seg_pipelines
+from hrformer_mm.config_helpers import (demo_seg_loaders, ocr_heads,
+                                        seg_pipelines)
 
 data_root = 'data/demo/ade'
 crop_size = (96, 96)
@@ -26,12 +27,8 @@ model = dict(
                           aux_kernel_size=1, ohem_min_kept=None))
 train_pipeline, test_pipeline = seg_pipelines(
     (640, 160), crop_size, reduce_zero_label=True, ratio_range=(0.75, 1.5))
-train_dataloader = dict(
-    batch_size=8, num_workers=1,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+train_dataloader, val_dataloader, test_dataloader = demo_seg_loaders(
+    data_root, train_pipeline, test_pipeline)
 
 optim_wrapper = dict(optimizer=dict(lr=4e-3))
 param_scheduler = [

@@ -5,6 +5,7 @@
 # resize and IoUMetric; 96x96 instead of 473x473, BN, SGD at a higher rate
 # and a short schedule for 2 CPU cores.
 _base_ = ['./hrnetv2_w48_fcn_lip.py']
+from hrformer_mm.config_helpers import demo_seg_loaders, parsing_pipelines
 
 data_root = 'data/demo/parsing/lip'
 crop_size = (96, 96)
@@ -18,29 +19,10 @@ model = dict(
     neck=dict(in_channels=channels),
     decode_head=dict(in_channels=sum(channels), channels=sum(channels),
                      norm_cfg=norm_cfg))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.75, 1.25),
-         keep_ratio=False),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='hrformer_mm.SwapFlippedPartLabels',
-         flip_pairs=_base_.flip_pairs),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=8, num_workers=1,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    num_workers=1, dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
+train_pipeline, test_pipeline = parsing_pipelines(
+    crop_size, _base_.flip_pairs, ratio_range=(0.75, 1.25))
+train_dataloader, val_dataloader, test_dataloader = demo_seg_loaders(
+    data_root, train_pipeline, test_pipeline)
 
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [

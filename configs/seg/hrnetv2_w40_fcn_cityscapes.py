@@ -4,13 +4,9 @@
 # BN + ReLU on the 600 concatenated channels, then the classifier).  mmseg
 # ships no W40 row; published (paper, Cityscapes val table): 80.2 mIoU.
 _base_ = ['./hrnetv2_w18_fcn_cityscapes.py']
-channels = [40, 80, 160, 320]
-model = dict(
-    backbone=dict(
-        arch='w40',
-        init_cfg=dict(checkpoint='open-mmlab://msra/hrnetv2_w40')),
-    neck=dict(in_channels=channels),
-    decode_head=dict(in_channels=sum(channels), channels=sum(channels)))
+from hrformer_mm.config_helpers import hrnetv2_fcn_width
+
+model = hrnetv2_fcn_width('w40')
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=120000,
          by_epoch=False)

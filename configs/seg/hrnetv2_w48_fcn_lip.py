@@ -12,16 +12,11 @@ _base_ = [
     '../_base_/models/hrnetv2_fcn.py',
     '../_base_/schedules/seg_sgd_poly_160k.py',
 ]
-channels = [48, 96, 192, 384]
+from hrformer_mm.config_helpers import hrnetv2_fcn_width
+
 max_iters = 114240  # 150 x 30462 / 40, rounded
-model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
-    backbone=dict(
-        arch='w48',
-        init_cfg=dict(checkpoint='open-mmlab://msra/hrnetv2_w48')),
-    neck=dict(in_channels=channels),
-    decode_head=dict(in_channels=sum(channels), channels=sum(channels),
-                     num_classes=_base_.num_classes))
+model = hrnetv2_fcn_width('w48', _base_.num_classes,
+                          data_preprocessor=dict(size=_base_.crop_size))
 optim_wrapper = dict(optimizer=dict(lr=7e-3))
 param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_iters,

@@ -32,22 +32,26 @@ def _random_checkpoint(cfg_path, out):
     return str(out)
 
 
+def _random_setup(tmp_path_factory, task, generate, make_config, num_val):
+    """A tiny synthetic set of ``task``, its config and a checkpoint of the
+    model's random weights: ``(config, checkpoint, data root)``."""
+    tmp = tmp_path_factory.mktemp(f'infer_{task}')
+    root = tmp / 'data'
+    generate(str(root), num_train=1, num_val=num_val, seed=2)
+    cfg = make_config(tmp, str(root))
+    return cfg, _random_checkpoint(cfg, tmp / f'{task}.pth'), root
+
+
 @pytest.fixture(scope='module')
 def pose_setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('infer_pose')
-    root = tmp / 'coco'
-    generate_coco_keypoints(str(root), num_train=1, num_val=3, seed=2)
-    cfg = pose_config(tmp, str(root))
-    return cfg, _random_checkpoint(cfg, tmp / 'pose.pth'), root
+    return _random_setup(tmp_path_factory, 'pose', generate_coco_keypoints,
+                         pose_config, num_val=3)
 
 
 @pytest.fixture(scope='module')
 def seg_setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('infer_seg')
-    root = tmp / 'ade'
-    generate_ade20k(str(root), num_train=1, num_val=2, seed=2)
-    cfg = seg_config(tmp, str(root))
-    return cfg, _random_checkpoint(cfg, tmp / 'seg.pth'), root
+    return _random_setup(tmp_path_factory, 'seg', generate_ade20k,
+                         seg_config, num_val=2)
 
 
 def test_pose_folder_with_boxes_draws_keypoints_and_round_trips(

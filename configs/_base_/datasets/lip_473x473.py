@@ -5,28 +5,18 @@
 # right labels exchanged; tested at 473x473, scored at the label's size.
 # The flip test (tta_pipeline, tta_model) exchanges the score channels of
 # the same pairs before averaging, as the release's inference does.
+# No parent; an explicit empty _base_ keeps mmengine reading this file (it
+# imports a helper) as a plain config rather than a lazy-import one.
+_base_ = []
+from hrformer_mm.config_helpers import parsing_pipelines
+
 dataset_type = 'LIPDataset'
 data_root = 'data/LIP'
 num_classes = 20
 crop_size = (473, 473)
 # Left-arm / Right-arm, Left-leg / Right-leg, Left-shoe / Right-shoe
 flip_pairs = [(14, 15), (16, 17), (18, 19)]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.5, 1.5),
-         keep_ratio=False),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='hrformer_mm.SwapFlippedPartLabels', flip_pairs=flip_pairs),
-    dict(type='PackSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs'),
-]
+train_pipeline, test_pipeline = parsing_pipelines(crop_size, flip_pairs)
 tta_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='TestTimeAug', transforms=[
