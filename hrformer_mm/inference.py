@@ -145,16 +145,29 @@ class PersonDetector:
                 f'(default_scope {cfg.get("default_scope")!r}, not '
                 "'mmdet'); pass a detection config such as "
                 'configs/det/hrnetv2p_w32_faster_rcnn_coco.py')
-        self.model = init_detector(cfg, checkpoint, device=device)
+        from mmengine.runner import load_checkpoint
+
+        # init_detector falls back on COCO's 80 names (and warns so) when
+        # the checkpoint has no class names: load the weights here and take
+        # the names from the config then, which name what this head predicts
+        self.model = init_detector(cfg, None, device='cpu')
         if not isinstance(self.model, BaseDetector):
             raise ValueError(f'--det-config {config} builds a '
                              f'{type(self.model).__name__}, not a detector')
-        if checkpoint is None:
-            # init_detector falls back on COCO's 80 names (and warns so);
-            # the config's dataset names the classes this head predicts
+        meta = {}
+        if checkpoint is not None:
+            ckpt = load_checkpoint(self.model, checkpoint, map_location='cpu')
+            meta = ckpt.get('meta') or {}
+        if meta.get('dataset_meta'):
+            self.model.dataset_meta = {
+                k.lower(): v for k, v in meta['dataset_meta'].items()}
+        elif meta.get('CLASSES'):  # mmdet 2.x checkpoints
+            self.model.dataset_meta = dict(classes=meta['CLASSES'])
+        else:
             from mmdet.registry import DATASETS
             self.model.dataset_meta = dict(
                 classes=tuple(config_metainfo(cfg, DATASETS)['classes']))
+        self.model.to(device)
         classes = self.model.dataset_meta['classes']
         if not 0 <= cat_id < len(classes):
             raise ValueError(
