@@ -48,6 +48,9 @@ class SwapFlippedPartLabels(BaseTransform):
 
     def __init__(self, flip_pairs: Sequence[Tuple[int, int]]):
         self.flip_pairs = [tuple(p) for p in flip_pairs]
+        if not self.flip_pairs or any(len(p) != 2 for p in self.flip_pairs):
+            raise ValueError('flip_pairs needs one or more (left, right) '
+                             f'label pairs, got {flip_pairs!r}')
         top = max(max(p) for p in self.flip_pairs)
         # a lookup table over all uint8 values, so 255 (ignored) maps to
         # itself
@@ -58,6 +61,12 @@ class SwapFlippedPartLabels(BaseTransform):
                 results.get('flip_direction', 'horizontal') == 'horizontal':
             for key in results.get('seg_fields', ['gt_seg_map']):
                 seg = results[key]
+                # a negative label would index the table from its end
+                if seg.size and (seg.min() < 0 or seg.max() >= len(self.lut)):
+                    bad = seg.min() if seg.min() < 0 else seg.max()
+                    raise ValueError(
+                        f'{key} holds label {bad}, outside 0-'
+                        f'{len(self.lut) - 1}, the labels a flip can swap')
                 results[key] = self.lut[seg].astype(seg.dtype)
         return results
 

@@ -109,6 +109,17 @@ def test_flipped_training_sample_gets_the_other_sides_labels():
     assert (kept['gt_seg_map'] == label).all()
 
 
+def test_swap_rejects_no_pairs_and_labels_off_its_table():
+    with pytest.raises(ValueError, match=r'flip_pairs needs .* got \[\]'):
+        SwapFlippedPartLabels([])
+    swap = SwapFlippedPartLabels([(1, 2)])
+    for bad in (-1, 256):
+        seg = np.array([[1, bad]], np.int64)
+        with pytest.raises(ValueError, match=f'gt_seg_map holds label {bad}'):
+            swap(dict(gt_seg_map=seg, seg_fields=['gt_seg_map'], flip=True,
+                      flip_direction='horizontal'))
+
+
 def test_generate_demo_data_only_parsing_writes_lip_alone(tmp_path):
     from e2e_utils import load_tool
     load_tool('generate_demo_data.py').main(
