@@ -157,6 +157,30 @@ def parsing_pipelines(crop_size, flip_pairs, ratio_range=(0.5, 1.5)):
     return train, test
 
 
+def lip_loaders(data_root: str, train_pipeline: list,
+                test_pipeline: list) -> tuple:
+    """mmseg's ``LIPDataset`` loaders over ``data_root`` (its
+    ``{split}_images`` / ``{split}_segmentations`` folders): batch 10 from
+    an infinite shuffled sampler for training, 1 image at a time for
+    validation and test; 4 persistent workers each.
+
+    Returns ``(train_dataloader, val_dataloader, test_dataloader)``."""
+    def loader(split, pipeline, **kwargs):
+        return dict(
+            **kwargs, num_workers=4, persistent_workers=True,
+            dataset=dict(
+                type='LIPDataset', data_root=data_root,
+                data_prefix=dict(img_path=f'{split}_images',
+                                 seg_map_path=f'{split}_segmentations'),
+                pipeline=pipeline))
+    val_dataloader = loader(
+        'val', test_pipeline, batch_size=1,
+        sampler=dict(type='DefaultSampler', shuffle=False))
+    return (loader('train', train_pipeline, batch_size=10,
+                   sampler=dict(type='InfiniteSampler', shuffle=True)),
+            val_dataloader, val_dataloader)
+
+
 def demo_seg_loaders(data_root: str, train_pipeline: list,
                      test_pipeline: list) -> tuple:
     """The segmentation demos' loaders over the synthetic set in
@@ -293,6 +317,20 @@ def hrvit_backbone(arch: str = 'b1', drop_path_rate: float = 0.1,
     return dict(type='hrformer_mm.HRViT', arch=arch,
                 drop_path_rate=drop_path_rate, out_indices=tuple(out_indices),
                 norm_cfg=norm_cfg or dict(type='SyncBN', requires_grad=True),
+                **kwargs)
+
+
+def segformer_mlp_head(norm_cfg: dict, channels: int = 256,
+                       **kwargs) -> dict:
+    """The SegFormer all-MLP head on HRViT-b1's four streams as the HRViT
+    release uses it (plain linear projections to ``channels``, dropout 0.1,
+    cross-entropy); ``kwargs`` add to its options (e.g. ``num_classes``)."""
+    return dict(type='hrformer_mm.SegFormerMLPHead',
+                in_channels=[32, 64, 128, 256], in_index=[0, 1, 2, 3],
+                channels=channels, dropout_ratio=0.1, norm_cfg=norm_cfg,
+                align_corners=False,
+                loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
+                                 loss_weight=1.0),
                 **kwargs)
 
 

@@ -4,6 +4,7 @@
 # schedule (`bash tools/demo.sh --family hrvit`).  BN instead of SyncBN,
 # no drop path, a 128-channel head.
 _base_ = ['./hrformer_demo_ade20k.py']
+from hrformer_mm.config_helpers import segformer_mlp_head
 
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
@@ -15,16 +16,7 @@ model = dict(
         arch='b1',
         drop_path_rate=0.0,
         norm_cfg=norm_cfg),
-    decode_head=dict(
-        type='hrformer_mm.SegFormerMLPHead',
-        in_channels=[32, 64, 128, 256],
-        in_index=[0, 1, 2, 3],
-        channels=128,
-        dropout_ratio=0.1,
-        num_classes=_base_.num_classes,
-        norm_cfg=norm_cfg,
-        align_corners=False,
-        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                         loss_weight=1.0)),
+    decode_head=segformer_mlp_head(norm_cfg, channels=128,
+                                   num_classes=_base_.num_classes),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

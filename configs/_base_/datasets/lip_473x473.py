@@ -8,7 +8,7 @@
 # No parent; an explicit empty _base_ keeps mmengine reading this file (it
 # imports a helper) as a plain config rather than a lazy-import one.
 _base_ = []
-from hrformer_mm.config_helpers import parsing_pipelines
+from hrformer_mm.config_helpers import lip_loaders, parsing_pipelines
 
 dataset_type = 'LIPDataset'
 data_root = 'data/LIP'
@@ -29,28 +29,7 @@ tta_pipeline = [
 ]
 tta_model = dict(type='hrformer_mm.FlipSwapSegTTAModel',
                  flip_pairs=flip_pairs)
-train_dataloader = dict(
-    batch_size=10,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='train_images',
-                         seg_map_path='train_segmentations'),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='val_images',
-                         seg_map_path='val_segmentations'),
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
+train_dataloader, val_dataloader, test_dataloader = lip_loaders(
+    data_root, train_pipeline, test_pipeline)
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
