@@ -90,6 +90,20 @@ def _history_buffer_getattr(obj: Any, name: str, *default) -> Any:
         f'{name!r})')
 
 
+def _empty_bytes(*args: Any) -> bytes:
+    """``builtins.bytes`` as the allow-list has it: only the calls that
+    protocol-2 pickles of empty arrays make (``bytes()``, or an empty
+    str / bytes with an encoding), never ``bytes(n)`` of a size the file
+    chooses."""
+    if not args or (len(args) == 2 and args[0] in ('', b'') and
+                    isinstance(args[1], str)):
+        return b''
+    raise pickle.UnpicklingError(
+        'GLOBAL builtins.bytes is allowed only for the empty raw data of '
+        'an empty array, not bytes() of ' +
+        ', '.join(type(a).__name__ for a in args))
+
+
 def _builtin_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     from mmengine.config import ConfigDict
     from mmengine.logging.history_buffer import HistoryBuffer
@@ -105,7 +119,7 @@ def _builtin_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
         (_multiarray.scalar, 'numpy.core.multiarray.scalar'),
         # an empty array's raw data: torch.save's pickle protocol 2 writes
         # b'' as bytes() (the face datasets' metainfo has sigmas=[])
-        bytes,
+        (_empty_bytes, 'builtins.bytes'),
         # mmengine's message hub (loss / lr history) and configs in meta
         HistoryBuffer,
         ConfigDict,

@@ -78,7 +78,6 @@ def test_runner_checkpoint_round_trips_through_mmengine(tmp_path):
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
 
 
-
 def test_empty_array_metainfo_loads(tmp_path):
     """The face datasets' metainfo holds ``sigmas=[]``: an empty array,
     whose raw data b'' protocol 2 pickles as ``bytes()``."""
@@ -86,6 +85,36 @@ def test_empty_array_metainfo_loads(tmp_path):
     torch.save(dict(meta=dict(dataset_meta=dict(sigmas=np.array([])))), path)
     ckpt = load_checkpoint_file(str(path))
     assert ckpt['meta']['dataset_meta']['sigmas'].shape == (0, )
+
+
+def _pickle_file(path, payload):
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
+        z.writestr('archive/data.pkl', payload)
+        z.writestr('archive/version', '3\n')
+        z.writestr('archive/byteorder', 'little')
+
+
+def test_bytes_of_a_size_is_refused_without_allocating(tmp_path):
+    """``builtins.bytes`` is on the list for empty arrays only: a file
+    calling ``bytes(10**9)`` would have it allocate a gigabyte."""
+    import pickle
+    import tracemalloc
+    # bytes(10**9): a protocol-2 pickle by hand
+    payload = b'\x80\x02cbuiltins\nbytes\nJ\x00\xca\x9a\x3b\x85R.'
+    assert pickle.loads(payload.replace(b'\x00\xca\x9a\x3b',
+                                        b'\x03\x00\x00\x00')) == bytes(3)
+    path = tmp_path / 'bytes.pth'
+    _pickle_file(path, payload)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UntrustedCheckpointError,
+                           match=r'builtins\.bytes is allowed only for'):
+            load_checkpoint_file(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**8
+
 
 def test_numpy1_checkpoint_names_load(tmp_path):
     """Files written under NumPy 1 name ``numpy.core.multiarray``."""
@@ -160,10 +189,7 @@ def test_getattr_is_limited_to_history_buffer_methods(tmp_path):
                b'X\x06\x00\x00\x00tofile\x86R.')
     assert pickle.loads(payload) is np.ndarray.tofile
     path = tmp_path / 'getattr.pth'
-    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
-        z.writestr('archive/data.pkl', payload)
-        z.writestr('archive/version', '3\n')
-        z.writestr('archive/byteorder', 'little')
+    _pickle_file(path, payload)
     with pytest.raises(UntrustedCheckpointError, match="'tofile'"):
         load_checkpoint_file(str(path))
 
