@@ -148,6 +148,8 @@ def test_any_multi_resolution_backbone_feeds_it(backbone):
     (dict(mode='v3'), 'mode must be one of'),
     (dict(mode='v2p'), 'needs out_channels'),
     (dict(pooling_type='MIN'), 'pooling_type'),
+    (dict(mode='v1', stride=2), r"stride=2 applies to .* mode='v1'"),
+    (dict(mode='v2', stride=2), r"stride=2 applies to .* mode='v2'"),
 ])
 def test_bad_options_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):

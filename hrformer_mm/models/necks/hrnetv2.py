@@ -68,7 +68,8 @@ class HRNetV2Neck(BaseModule):
             4..64); V1 and V2 have one output.
         pooling_type: ``'AVG'`` or ``'MAX'``, V2p's downsampling.
         stride: of V2p's 3x3 convs (mmdet's ``HRFPN`` ``stride``): 1 for
-            the R-CNNs (levels at strides 4..64), 2 for FCOS (8..128).
+            the R-CNNs (levels at strides 4..64), 2 for FCOS (8..128); V1
+            and V2 have no such conv and take only 1.
         align_corners: of the bilinear upsampling (mmseg's heads default to
             False, HRNet's reference segmentation code to True).
         norm_cfg, act_cfg: of the 1x1 conv (BN + ReLU, as the HRNetV2 paper's
@@ -102,6 +103,9 @@ class HRNetV2Neck(BaseModule):
         in_channels = list(in_channels)
         if not in_channels:
             raise ValueError('in_channels must name at least one stream')
+        if stride != 1 and mode != 'v2p':
+            raise ValueError(f'stride={stride} applies to the 3x3 convs of '
+                             f"mode='v2p' only; mode={mode!r} has none")
         if mode == 'v2p' and out_channels is None:
             raise ValueError("mode='v2p' needs out_channels (the pyramid's "
                              'width, 256 in the paper)')
@@ -125,7 +129,8 @@ class HRNetV2Neck(BaseModule):
         if mode == 'v2p':
             self.fpn_convs = nn.ModuleList([
                 ConvModule(out_channels, out_channels, 3, stride=stride,
-                           padding=1, conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None)
+                           padding=1, conv_cfg=conv_cfg, norm_cfg=norm_cfg,
+                           act_cfg=None)
                 for _ in range(num_outs)
             ])
 
