@@ -1,4 +1,5 @@
-"""Small configs and subprocess helpers for the end-to-end tests."""
+"""Small configs and subprocess helpers for the end-to-end tests, and the
+head-channel check the checks' tests call."""
 import importlib.util
 import os
 import os.path as osp
@@ -162,3 +163,13 @@ default_hooks = dict(logger=dict(interval=1),
                      checkpoint=dict(interval={epochs}))
 """)
     return path
+
+
+def head_check_message(cfg, model, error) -> str:
+    """The message of the ``error`` that ``check_head_channels`` must raise
+    on ``model`` built from ``cfg``."""
+    import pytest
+    from hrformer_mm.engine.checks import check_head_channels
+    with pytest.raises(error) as err:
+        check_head_channels(cfg.model, model)
+    return str(err.value)

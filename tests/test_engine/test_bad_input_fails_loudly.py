@@ -30,7 +30,8 @@ from hrformer_mm.engine.launch import (apply_bad_image_policy,
                                        parse_cfg_for_train)
 from hrformer_mm.models.backbones import HRFormer
 
-from e2e_utils import MICRO_ARCH, PYTHON, ROOT, pose_config, run
+from e2e_utils import (MICRO_ARCH, PYTHON, ROOT, head_check_message,
+                       pose_config, run)
 
 POSE_CFG = osp.join(ROOT, 'configs/pose/hrformer_s_coco.py')
 
@@ -145,9 +146,7 @@ def _seg_cfg(in_channels):
 # -- head vs backbone --------------------------------------------------------
 def test_pose_head_in_channels_mismatch_names_both_numbers_and_keys():
     cfg, model = build_model_from_config(_pose_cfg(in_channels=32))
-    with pytest.raises(ConfigMismatchError) as err:
-        check_head_channels(cfg.model, model)
-    msg = str(err.value)
+    msg = head_check_message(cfg, model, ConfigMismatchError)
     assert 'model.head.in_channels=32' in msg
     assert 'expects 32 channels at feature map -1' in msg
     assert 'HRFormer) puts out 8 there' in msg  # the micro arch's stream 1
@@ -162,9 +161,7 @@ def test_matching_pose_head_passes():
 
 def test_seg_head_in_channels_mismatch_names_the_feature_map():
     cfg, model = build_model_from_config(_seg_cfg([8, 16, 32, 48]))
-    with pytest.raises(ConfigMismatchError) as err:
-        check_head_channels(cfg.model, model)
-    msg = str(err.value)
+    msg = head_check_message(cfg, model, ConfigMismatchError)
     assert 'model.decode_head[0].in_channels=[8, 16, 32, 48]' in msg
     assert 'expects 48 channels at feature map 3' in msg
     assert 'puts out 64 there' in msg

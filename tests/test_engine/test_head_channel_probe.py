@@ -18,7 +18,7 @@ from hrformer_mm.engine.checks import (ConfigMismatchError, ModelProbeError,
                                        input_channels)
 from hrformer_mm.engine.launch import build_model_from_config
 
-from e2e_utils import MICRO_ARCH, ROOT
+from e2e_utils import MICRO_ARCH, ROOT, head_check_message
 
 
 def _pose(in_channels=3, head_in=8, mean=None):
@@ -50,9 +50,7 @@ def test_gray_backbone_with_a_wrong_head_is_refused():
 
 def test_preprocessor_of_other_channels_is_named():
     cfg, model = _pose(in_channels=1)  # the config's 3-value mean / std
-    with pytest.raises(ConfigMismatchError) as err:
-        check_head_channels(cfg.model, model)
-    msg = str(err.value)
+    msg = head_check_message(cfg, model, ConfigMismatchError)
     assert 'model.data_preprocessor normalises 3 channels' in msg
     assert 'takes 1-channel images' in msg
 
@@ -65,9 +63,7 @@ def test_a_model_that_cannot_run_stops_the_run_naming_the_error(
         raise RuntimeError('stage 3 got 12 channels, expected 16')
 
     monkeypatch.setattr(model.backbone, 'forward', broken)
-    with pytest.raises(ModelProbeError) as err:
-        check_head_channels(cfg.model, model)
-    msg = str(err.value)
+    msg = head_check_message(cfg, model, ModelProbeError)
     # both probes, the small one and the config's input size (H, W)
     assert '1x3x64x64: RuntimeError: stage 3 got 12 channels' in msg
     assert '1x3x128x96: RuntimeError' in msg
