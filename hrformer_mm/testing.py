@@ -1,6 +1,7 @@
 """Helpers shared by the test-suite and the parity / benchmark tools."""
 import copy
 
+from hrformer_mm.models.backbones.base import branch_block_counts
 from hrformer_mm.models.backbones.hrformer import HRFormer
 
 
@@ -15,10 +16,11 @@ def mmpose_hrformer_extra(arch: str, drop_path_rate: float = 0.,
         stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK',
                     num_blocks=(a['stage1_blocks'], ),
                     num_channels=(a['stage1_channels'], )))
-    for s, n in zip((2, 3, 4), a['num_modules']):
+    for s, n, blocks in zip((2, 3, 4), a['num_modules'],
+                            branch_block_counts(a['num_blocks'])):
         extra[f'stage{s}'] = dict(
             num_modules=n, num_branches=s, block='HRFORMERBLOCK',
-            num_blocks=(a['num_blocks'], ) * s,
+            num_blocks=blocks,
             num_channels=tuple(a['channels'][:s]),
             num_heads=tuple(a['num_heads'][:s]),
             mlp_ratios=tuple(a['mlp_ratios'][:s]),

@@ -54,6 +54,16 @@ def test_matches_mmpose_at_256x192(arch, multiscale):
         assert (e - g).abs().max().item() < 1e-5
 
 
+def test_matches_mmpose_with_blocks_per_stage_and_branch():
+    arch = dict(channels=(18, 36, 72, 144), num_heads=(1, 2, 4, 8),
+                num_modules=(1, 1, 1), num_blocks=(1, (2, 1, 1), 1))
+    extra = mmpose_hrformer_extra(arch)
+    assert [extra[f'stage{s}']['num_blocks'] for s in (2, 3, 4)] == \
+        [(1, 1), (2, 1, 1), (1, 1, 1, 1)]
+    ref, ours = _pair(arch, multiscale=True)
+    _assert_same(ref, ours, torch.randn(1, 3, 64, 64))
+
+
 def _assert_same(ref, ours, x):
     with torch.no_grad():
         expected, got = ref(x), ours(x)
