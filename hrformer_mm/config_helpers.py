@@ -334,6 +334,15 @@ def segformer_mlp_head(norm_cfg: dict, channels: int = 256,
                 **kwargs)
 
 
+def coco_head(head_type: str, in_channels: int, **kwargs) -> dict:
+    """A COCO keypoint head (17 points) of ``head_type`` straight on the
+    ``in_channels`` map, no deconvolution, replacing the head the config
+    inherits (``_delete_``: a head of another type keeps none of its
+    options); ``kwargs`` add to its options (loss, decoder, ...)."""
+    return dict(_delete_=True, type=head_type, in_channels=in_channels,
+                out_channels=17, deconv_out_channels=None, **kwargs)
+
+
 def simcc_sizes(codec: dict, stride: int = 4) -> dict:
     """A SimCC head's sizes for ``codec``: its input size and the size of
     the map it reads, ``ceil(input / stride)`` (PVT v2's first stage, the

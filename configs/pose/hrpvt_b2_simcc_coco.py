@@ -7,7 +7,8 @@
 # 0.5 px, sigma 6.0 as mmpose's simcc_res50_8xb64-210e_coco-256x192) and a
 # SimCC head without deconvolutions.
 _base_ = ['./hrpvt_b2_heatmap_coco.py']
-from hrformer_mm.config_helpers import simcc_sizes, topdown_pipelines
+from hrformer_mm.config_helpers import (coco_head, simcc_sizes,
+                                        topdown_pipelines)
 
 simcc_codec = dict(type='SimCCLabel', input_size=(192, 256), sigma=6.0,
                    simcc_split_ratio=2.0)
@@ -19,13 +20,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 model = dict(
-    head=dict(
-        _delete_=True,
-        type='SimCCHead',
-        in_channels=128,
-        out_channels=17,
-        deconv_out_channels=None,
-        simcc_split_ratio=2.0,
-        loss=dict(type='KLDiscretLoss', use_target_weight=True),
-        **simcc_sizes(simcc_codec)),
+    head=coco_head('SimCCHead', 128, simcc_split_ratio=2.0,
+                   loss=dict(type='KLDiscretLoss', use_target_weight=True),
+                   **simcc_sizes(simcc_codec)),
     test_cfg=dict(_delete_=True, flip_test=True))

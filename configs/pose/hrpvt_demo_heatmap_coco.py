@@ -5,7 +5,7 @@
 # representations on small and medium people (`bash tools/demo.sh --family
 # hrpvt`).
 _base_ = ['./hrpvt_demo_simcc_coco.py']
-from hrformer_mm.config_helpers import topdown_pipelines
+from hrformer_mm.config_helpers import coco_head, topdown_pipelines
 
 heatmap_codec = dict(type='MSRAHeatmap', input_size=(96, 128),
                      heatmap_size=(24, 32), sigma=2, unbiased=True,
@@ -14,14 +14,9 @@ heatmap_codec = dict(type='MSRAHeatmap', input_size=(96, 128),
 # because a key's `_delete_` is only dropped when merged
 codec = dict(_delete_=True, **heatmap_codec)
 model = dict(
-    head=dict(
-        _delete_=True,
-        type='HeatmapHead',
-        in_channels=64,
-        out_channels=17,
-        deconv_out_channels=None,
-        loss=dict(type='KeypointMSELoss', use_target_weight=True),
-        decoder=heatmap_codec),
+    head=coco_head('HeatmapHead', 64,
+                   loss=dict(type='KeypointMSELoss', use_target_weight=True),
+                   decoder=heatmap_codec),
     test_cfg=dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False))
 
 # the SimCC demo's training pipeline, encoding heatmaps
