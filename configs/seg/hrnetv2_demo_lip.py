@@ -23,6 +23,13 @@ train_pipeline, test_pipeline = parsing_pipelines(
     crop_size, _base_.flip_pairs, ratio_range=(0.75, 1.25))
 train_dataloader, val_dataloader, test_dataloader = demo_seg_loaders(
     data_root, train_pipeline, test_pipeline)
+# the LIP config's flip test (--tta), at this size
+tta_pipeline = [
+    _base_.tta_pipeline[0],
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=crop_size, keep_ratio=False)],
+        *_base_.tta_pipeline[1]['transforms'][1:]]),
+]
 
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [

@@ -117,10 +117,7 @@ def test_flip_test_averages_the_views_with_sides_exchanged(parsing_run,
     load_checkpoint(model, str(tmp / 'w' / 'iter_3.pth'), map_location='cpu')
     model.eval()
     tta = MODELS.build(dict(cfg.tta_model, module=model))
-    pipeline = cfg.tta_pipeline
-    pipeline[1].transforms[0] = [dict(type='Resize', scale=cfg.crop_size,
-                                      keep_ratio=False)]
-    sample = Compose(pipeline)(dict(
+    sample = Compose(cfg.tta_pipeline)(dict(
         img_path=osp.join(lip_root, 'val_images', '000001.jpg'),
         seg_map_path=osp.join(lip_root, 'val_segmentations', '000001.png'),
         reduce_zero_label=False, seg_fields=[]))
