@@ -5,7 +5,7 @@ reference ImageNet release, read into
 Their backbone keys are already ours (``conv1``, ``bn1``, ``layer1``,
 ``transition{n}``, ``stage{n}``).  :func:`hrnet_checkpoint_filter`, run
 whenever weights are loaded into an HRNet (a ``state_dict`` load pre-hook,
-see ``weights.py``) and behind ``tools/convert_checkpoint.py``, only drops
+see ``base.py``) and behind ``tools/convert_checkpoint.py``, only drops
 the ImageNet classifier (``incre_modules``, ``downsamp_modules``,
 ``final_layer``, ``classifier``) and renames mmpose 0.x's
 ``keypoint_head`` to ``head``.
