@@ -2,7 +2,7 @@
 :class:`~hrformer_mm.models.backbones.HRFormer`'s key scheme.
 
 :func:`hrformer_checkpoint_filter` runs whenever weights are loaded into an
-HRFormer (a ``state_dict`` load pre-hook, see ``weights.py``) and behind
+HRFormer (a ``state_dict`` load pre-hook, see ``base.py``) and behind
 ``tools/convert_checkpoint.py``.  Key schemes (stem, stage 1, transition and
 fusion keys are the same in all):
 

@@ -6,7 +6,7 @@ Sequential; ours pairs them per module: module 2m of ``features`` is the
 fusion of our ``stages.m``, module 2m + 1 its branches; block,
 patch-embedding and attention sub-module names change as in
 ``_HRVIT_BLOCK``.  :func:`hrvit_checkpoint_filter` runs whenever weights are
-loaded into an HRViT (a ``state_dict`` load pre-hook, see ``weights.py``)
+loaded into an HRViT (a ``state_dict`` load pre-hook, see ``base.py``)
 and behind ``tools/convert_checkpoint.py``.  It reads the backbone alone,
 the ImageNet model (whose classifier ``head.*`` is dropped) and the mmseg
 0.x segmentation model (``backbone.*`` plus ``decode_head.*``, whose head
