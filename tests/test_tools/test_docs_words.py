@@ -27,6 +27,12 @@ PATTERNS = [
     (r'\bwas filed\b', 'the tracker'),
     (r'\bearlier (?:measurement|version|table|run|budget)s?\b', 'history'),
     (r'\bthis revision\b', 'history'),
+    # "today" alone also states what holds now ("the order that works
+    # today", "today's tracer"): only the project's own day is history
+    (r'\b(?:added|changed|fixed|removed|rewritten|measured) today\b',
+     'history'),
+    (r"\btoday's (?:changes?|commits?|fix(?:es)?|review|session|work|"
+     r'tests?)\b', 'history'),
 ]
 WORDS = re.compile('|'.join(f'(?:{p})' for p, _ in PATTERNS), re.I)
 
@@ -69,7 +75,8 @@ def test_no_issue_numbers_or_history_words():
     'while other sessions loaded the machine', 'it no longer fails',
     'the probe used to be 3-channel', 'previously the mask was',
     'measured when the bug was filed', 'An earlier measurement gave 21 s',
-    'not measured by this revision'])
+    'not measured by this revision', 'the loader changed today',
+    "as today's tests show"])
 def test_the_check_finds_each_kind(tmp_path, text):
     (tmp_path / 'docs').mkdir()
     (tmp_path / 'docs' / 'page.md').write_text(f'Text.\n{text}.\n')
@@ -80,7 +87,8 @@ def test_the_check_finds_each_kind(tmp_path, text):
 
 @pytest.mark.parametrize('text', [
     'the seed used to draw the weights', 'an InferenceSession runs it',
-    'the issue of padding', 'a fixed factor of 2', 'keypoint 3'])
+    'the issue of padding', 'a fixed factor of 2', 'keypoint 3',
+    "today's tracer records one node", 'the one order that works today'])
 def test_ordinary_english_passes(tmp_path, text):
     (tmp_path / 'README.md').write_text(text + '\n')
     assert process_words(str(tmp_path)) == []
