@@ -235,8 +235,8 @@ def _complexity(cx, path: str, cfg) -> dict:
     forward, count_complexity), with the built model moved to
     PyTorch's meta device: the counters only read shapes, so the numbers
     are the CPU run's (tests/test_analysis/test_complexity.py compares the
-    metafiles with CPU runs) at a fraction of the time.  Where a forward cannot run on
-    meta tensors, the CPU run itself."""
+    metafiles with CPU runs) at a fraction of the time.  Where a forward
+    cannot run on meta tensors, the CPU run itself."""
     import torch
     from hrformer_mm.analysis import count_complexity
     from hrformer_mm.engine.launch import build_model_from_config

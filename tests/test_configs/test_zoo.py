@@ -3,9 +3,9 @@ numbers are the models', and the tables made from them (README.md's summary,
 docs/model_zoo.md's full tables) are the metafiles'.
 
 FLOPs are held to the models where the complexity tests compute them anyway
-(tests/test_analysis/test_complexity*.py compare their counts with the metafiles too);
-parameters are checked here for every entry (building a model is cheap, its
-forward pass at full size is not)."""
+(tests/test_analysis/test_complexity*.py compare their counts with the
+metafiles too); parameters are checked here for every entry (building a
+model is cheap, its forward pass at full size is not)."""
 import os.path as osp
 import re
 
@@ -158,8 +158,8 @@ def test_readme_check_fails_on_a_stale_table(tmp_path):
             '<!-- zoo:summary:end -->\n')
     new = zoo.render_readme(text, ROOT)
     assert new != text and '| HRPVT | 3 |' not in text
-    assert f"| HRPVT | {sum(m['In Collection'] == 'HRPVT' for m in MODELS)} |" \
-        in new
+    count = sum(m['In Collection'] == 'HRPVT' for m in MODELS)
+    assert f'| HRPVT | {count} |' in new
 
 
 def test_stale_docs_names_the_stale_file(tmp_path):
@@ -183,7 +183,8 @@ def test_meta_device_count_is_the_cpu_count(config):
     """The generator counts on the meta device (shapes only); on the CPU
     tools/analysis/complexity.py gives the same numbers, which are the
     metafile's (two small models with stripe attention / PVT here; the
-    HRFormer and HRNet pose entries in tests/test_analysis/test_complexity*.py)."""
+    HRFormer and HRNet pose entries in
+    tests/test_analysis/test_complexity*.py)."""
     cx = zoo._complexity_module(ROOT)
     r = cx.config_complexity(osp.join(ROOT, config))
     meta = zoo.computed_metadata(config, ROOT)

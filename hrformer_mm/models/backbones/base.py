@@ -75,7 +75,6 @@ def _raise_recompile_limit(limit: int) -> None:
         setattr(dynamo_config, name, limit)
 
 
-
 def warn_renamed(old: str, new: str, depth: int = 1) -> None:
     """Warn (``FutureWarning``, which end users see) that ``old`` is the
     deprecated spelling of ``new``, pointing ``depth`` frames above the

@@ -134,7 +134,7 @@ def _check_keys(where: str, given, known: Sequence[str]) -> None:
     unknown = sorted(set(given) - set(known))
     if unknown:
         raise ExtraKeyError(f'{where}: unknown keys {unknown}; known: '
-                       f'{sorted(known)}')
+                            f'{sorted(known)}')
 
 
 def _per_stream(extra: dict, key: str, family: str) -> tuple:

@@ -37,9 +37,8 @@ from hrformer_mm.registry import MODELS
 from ..layers import (ConvFFN, DropPath, LocalWindowAttention,
                       WindowMultiHeadAttention, complete_upsample_cfg,
                       drop_path_rates)
-from .base import HRNetLayoutBackbone
+from .base import HRNetLayoutBackbone, branch_block_counts, rename_keys
 from .hrformer_weights import hrformer_checkpoint_filter
-from .base import branch_block_counts, rename_keys
 from .host_form import (is_pretrained_init, options_from_extra,
                         pretrained_init_cfg, split_arch_and_extra,
                         zero_init_residual_norms)
