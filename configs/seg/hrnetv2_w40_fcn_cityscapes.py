@@ -3,6 +3,7 @@
 # single-scale whole-image test.  The head is the W18 config's (1x1 conv +
 # BN + ReLU on the 600 concatenated channels, then the classifier).  mmseg
 # ships no W40 row; published (paper, Cityscapes val table): 80.2 mIoU.
+# No host recipe: mmseg ships no W40 config.
 _base_ = ['./hrnetv2_w18_fcn_cityscapes.py']
 from hrformer_mm.config_helpers import hrnetv2_fcn_width
 

@@ -7,6 +7,7 @@
 # channels, then the classifier).  Published (release README): 55.83 mIoU
 # with the flip test, which exchanges the left / right part scores
 # (`tta_model` of the LIP base, mmseg's tools/test.py --tta).
+# No host recipe: mmseg ships no LIP config.
 _base_ = [
     '../_base_/datasets/lip_473x473.py',
     '../_base_/models/hrnetv2_fcn.py',

@@ -3,7 +3,9 @@
 # test (480 / stride 320).  mmseg fcn_hr48_4xb4-80k_pascal-context-59-480x480:
 # 51.12 mIoU (53.56 ms+flip); the paper (HRNet release, 520x520 crops,
 # ms+flip): 54.1.
-# Host recipe: mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-59-480x480.py
+# Host recipe (optimizer, schedule, pipelines, batch size; checked by
+# tests/test_configs/test_host_configs.py):
+# mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-59-480x480.py
 _base_ = [
     '../_base_/datasets/pascal_context59_480x480.py',
     '../_base_/models/hrnetv2_fcn.py',
