@@ -46,6 +46,7 @@ def test_prints_a_ratio(bench, capsys, part, mode, amp):
         pytest.approx(1 / ratio)
 
 
+@pytest.mark.slow  # torch.compile (inductor) / ONNX export: minutes on 2 cores
 def test_variants_race_in_one_run_and_match_eager_mmpose(bench, capsys):
     pytest.importorskip('onnxruntime')
     variants = ['mmpose', 'ours', 'ours+deploy', 'ours+onnx']
@@ -63,6 +64,7 @@ def test_variants_race_in_one_run_and_match_eager_mmpose(bench, capsys):
     assert out['best']['ours'] in variants[1:]
 
 
+@pytest.mark.slow  # torch.compile (inductor) / ONNX export: minutes on 2 cores
 def test_compiled_variants_run_and_match(bench, capsys):
     """+compile (here with the quicker aot_eager backend; inductor is the
     default), on deployed ours; mmpose+compile takes the same path."""
@@ -80,6 +82,7 @@ def test_compiled_variants_run_and_match(bench, capsys):
     assert out['graph_breaks'] == 0
 
 
+@pytest.mark.slow  # torch.compile (inductor) / ONNX export: minutes on 2 cores
 def test_block_compiled_channels_last_and_hrnet_rows(bench, capsys):
     """The GPU table's modes that also run on the CPU, training: per-block
     compilation (aot_eager here), channels-last, HRNet-W32 as a reference
