@@ -87,7 +87,7 @@ def test_large_window_config_resizes_the_7x7_bias_tables(
     path, ours = imagenet_checkpoint
     window = CONFIGS[config]
     cfg = Config.fromfile(f'{ROOT}/configs/seg/{config}')
-    assert cfg.model.backbone.window_size == window
+    assert cfg.model.backbone.window_sizes == window
     assert cfg.model.backbone.init_cfg.type == 'Pretrained'
     cfg.model.backbone.init_cfg.checkpoint = str(path)
     _, model = build_model_from_config(cfg, pretrained=True)
