@@ -45,6 +45,24 @@ randomness = dict(seed=0)
     return path
 
 
+def seg_micro_schedule(iters: int) -> str:
+    """The micro segmentation runs' loaders (batch 2, no workers, over the
+    config's ``data_root``) and an iteration schedule of ``iters`` with one
+    validation and one checkpoint at its end, as config text."""
+    return f'''train_dataloader = dict(
+    batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root))
+val_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters={iters}, val_interval={iters})
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval={iters}))
+randomness = dict(seed=0)
+'''
+
+
 def seg_config(tmp_path, ade_root, iters=4) -> str:
     path = osp.join(str(tmp_path), 'seg_micro.py')
     with open(path, 'w') as f:
@@ -67,18 +85,7 @@ model = dict(
              loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0),
              **common),
     ])
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root))
-val_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-train_cfg = dict(max_iters={iters}, val_interval={iters})
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval={iters}))
-randomness = dict(seed=0)
-""")
+{seg_micro_schedule(iters)}""")
     return path
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from e2e_utils import PYTHON, ROOT, run
+from e2e_utils import PYTHON, ROOT, run, seg_micro_schedule
 
 NUM_CLASSES = 20
 
@@ -32,18 +32,7 @@ def _config(tmp_path, lip_root, iters=3):
         f.write(f"""
 _base_ = ['{ROOT}/configs/seg/hrnetv2_demo_lip.py']
 data_root = '{lip_root}'
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root))
-val_dataloader = dict(
-    num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-train_cfg = dict(max_iters={iters}, val_interval={iters})
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval={iters}))
-randomness = dict(seed=0)
-""")
+{seg_micro_schedule(iters)}""")
     return path
 
 
