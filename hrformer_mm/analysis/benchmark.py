@@ -216,8 +216,14 @@ def count_step(step) -> Dict[str, object]:
     a difference in their time is noise (or Python overhead, which
     ``python_calls`` shows).  The digest covers the positional arguments
     (where aten takes its tensors) and depends on the torch version, which
-    decomposes some operators differently from release to release.  Compiled variants dispatch little outside
-    their kernels, so their counts are not comparable with eager ones."""
+    decomposes some operators differently from release to release.
+    Compiled variants dispatch little outside their kernels, so their counts
+    are not comparable with eager ones.
+
+    The step is counted on one intra-op thread: oneDNN's backward of a 1x1
+    convolution of a channels-last input returns weight gradients whose
+    size-1 dimensions carry strides that depend on the thread count, which would change
+    ``distinct_ops`` and the digest from one machine to the next."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Count(TorchDispatchMode):
@@ -230,12 +236,17 @@ def count_step(step) -> Dict[str, object]:
             self.ops[_op_key(func, args)] += 1
             return func(*args, **(kwargs or {}))
 
-    with Count() as counted:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with Count() as counted:
+            step()
+        prof = cProfile.Profile()
+        prof.enable()
         step()
-    prof = cProfile.Profile()
-    prof.enable()
-    step()
-    prof.disable()
+        prof.disable()
+    finally:
+        torch.set_num_threads(threads)
     digest = hashlib.sha1(
         json.dumps(sorted(counted.ops.items())).encode()).hexdigest()
     return dict(aten_ops=sum(counted.ops.values()),

@@ -296,3 +296,28 @@ def test_counted_step_is_deterministic_and_sees_an_extra_op(bench, capsys):
                                call=lambda m, t: m(t)[0] * 1.0))
     assert extra['aten_ops'] == plain['aten_ops'] + 2  # mul, its backward
     assert extra['ops_digest'] != plain['ops_digest']
+
+
+def test_counted_step_does_not_depend_on_the_thread_count():
+    """oneDNN's backward of a 1x1 convolution of a channels-last input (as
+    HRFormer's FFN gets from the window attention) gives weight gradients
+    whose size-1 dimensions have thread-count-dependent strides; the count
+    runs on one thread so that a record made with OMP_NUM_THREADS=1 holds
+    on any machine, and the caller's thread count is restored."""
+    from hrformer_mm.analysis.benchmark import count_step, step_fn
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(32, 128, 1),
+                                torch.nn.Conv2d(128, 32, 1))
+    x = torch.randn(1, 32, 16, 16).to(memory_format=torch.channels_last)
+    step = step_fn(model, x, 'train', call=lambda m, t: m(t))
+    step()  # the optimizer's state is made on its first step, as warm-up
+    before = torch.get_num_threads()
+    counts = {}
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            counts[n] = count_step(step)
+            assert torch.get_num_threads() == n
+    finally:
+        torch.set_num_threads(before)
+    assert counts[1] == counts[2]
