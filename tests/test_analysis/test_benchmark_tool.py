@@ -107,6 +107,7 @@ def test_block_compiled_channels_last_and_hrnet_rows(bench, capsys):
                       out['images_per_s']['hrnet-w32'])
 
 
+@pytest.mark.slow
 def test_output_check_sees_a_changed_weight():
     """check_outputs compares each variant with its eager model (ours with
     mmpose's): one weight changed in a variant's copy shows in its row, and
@@ -272,6 +273,7 @@ def test_cuda_graph_memory_is_counted_where_it_is_allocated(monkeypatch):
     assert extra['peak_memory_mb'] == dict(ours=96, cudagraphs=96)
 
 
+@pytest.mark.slow
 def test_counted_step_is_deterministic_and_sees_an_extra_op(bench, capsys):
     """--count-ops: the counts of one step, repeatable run to run, and
     ours' training step dispatches fewer operators than mmpose's (the

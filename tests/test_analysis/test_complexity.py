@@ -42,6 +42,7 @@ def assert_metafile_holds(config, r):
     ('hrformer_s_coco_384x288.py', 6.2, 7.8),
     ('hrformer_b_coco_384x288.py', 26.8, 43.2),
 ])
+@pytest.mark.slow
 def test_pose_configs_match_the_paper_within_2_percent(config, paper_gflops,
                                                        paper_params):
     r = config_complexity(osp.join(ROOT, 'configs', 'pose', config))
@@ -122,6 +123,7 @@ MASK_HEAD_PARAMS = 4 * (256 * 256 * 9 + 256) + (256 * 256 * 4 + 256) + \
     ('hrnetv2p_w18_mask_rcnn_coco.py',
      1000 * BBOX_HEAD_MACS + 100 * MASK_HEAD_MACS),
 ])
+@pytest.mark.slow
 def test_roi_heads_add_their_macs_per_proposal(name, roi_macs):
     """1000 proposals through the box head, the first 100 through the mask
     head (its deconv counted too): exactly the heads' MACs on top of the
@@ -136,6 +138,7 @@ def test_roi_heads_add_their_macs_per_proposal(name, roi_macs):
 
 
 @pytest.mark.parametrize('arch', ['w18', 'w32'])
+@pytest.mark.slow
 def test_mask_rcnn_is_faster_rcnn_plus_the_mask_head(arch):
     faster = config_complexity(_det(f'hrnetv2p_{arch}_faster_rcnn_coco.py'),
                                shape=(64, 64), proposals=0)
@@ -149,6 +152,7 @@ def test_mask_rcnn_is_faster_rcnn_plus_the_mask_head(arch):
     ('w18', 26.2, 159.1, 27.48, 161.55),
     ('w32', 45.0, 245.3, 47.28, 253.11),
 ])
+@pytest.mark.slow
 def test_faster_rcnn_against_the_hrnet_detection_table(
         arch, params, gflops, ours_params, ours_gflops):
     """HRNet-Object-Detection's README (the code of the HRNetV2p paper),
@@ -229,6 +233,7 @@ HRT_TABLE = [('hrformer_t_imagenet.py', 1.83, 8.0),
 
 
 @pytest.mark.parametrize('config,table_gflops,table_params', HRT_TABLE)
+@pytest.mark.slow
 def test_hrformer_classifiers_match_the_imagenet_table_within_2_percent(
         config, table_gflops, table_params):
     r = _cls(config)
@@ -271,6 +276,7 @@ REFERENCE_COUNTER = {
 
 
 @pytest.mark.parametrize('config', sorted(REFERENCE_COUNTER))
+@pytest.mark.slow
 def test_traced_count_of_our_classifier_is_the_reference_counters(config):
     """Our counter on our model against the release's counter on the
     release's model.  The MACs (conv, matmul, bmm, addmm) and the norm,
@@ -305,6 +311,7 @@ HRVIT_TABLE = [('hrvit_b1_imagenet.py', 2.7, 19.7),
 
 
 @pytest.mark.parametrize('config,table_gflops,table_params', HRVIT_TABLE)
+@pytest.mark.slow
 def test_hrvit_table_lies_between_the_hook_conventions(
         config, table_gflops, table_params):
     r = _cls(config, traced=False)

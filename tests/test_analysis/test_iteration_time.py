@@ -16,6 +16,7 @@ from e2e_utils import load_tool, pose_config
 HOOK_S = 1.0
 
 
+@pytest.mark.slow
 def test_reports_runner_step_data_and_hook_times(tmp_path, capsys,
                                                  monkeypatch):
     # one hook made slow by a known amount: the runner's iterations hold
@@ -52,6 +53,7 @@ def test_reports_runner_step_data_and_hook_times(tmp_path, capsys,
     assert not list((tmp_path / 'work').glob('*.pth'))
 
 
+@pytest.mark.slow
 def test_too_short_a_run_is_named(tmp_path):
     root = tmp_path / 'coco'
     generate_coco_keypoints(str(root), num_train=4, num_val=4, seed=1)

@@ -52,6 +52,7 @@ def test_there_are_pose_and_seg_configs():
 
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.relpath(c, ROOT) for c in CONFIGS])
+@pytest.mark.slow
 def test_config_builds_and_runs_forward(path):
     cfg, model = build(path)
     assert cfg.custom_imports['imports'] == ['hrformer_mm']
@@ -227,6 +228,7 @@ def _quarter(h, w):
     ('pose/hrnet_w48_coco.py', 'w48', 48, 63.60),
     ('pose/hrnet_w48_coco_384x288.py', 'w48', 48, 63.60),
 ])
+@pytest.mark.slow
 def test_pose_configs_read_out_v1(name, arch, width, params_m):
     """mmpose's pose HRNets: W32 28.54M, W48 63.60M with the 17-way head."""
     cfg, model = build(name, pretrained=False)
@@ -262,6 +264,7 @@ def test_wflw_config_reads_out_v2_into_98_heatmaps():
     ('cofw', 'COFWDataset', 29, 'keypoint_distance'),
     ('300w', 'Face300WDataset', 68, 'keypoint_distance'),
 ])
+@pytest.mark.slow
 def test_landmark_configs_read_out_v2_into_their_heatmaps(name, dataset,
                                                           points, norm):
     """AFLW's NME is normalised by the face box, COFW's and 300W's by the
@@ -285,6 +288,7 @@ def test_landmark_configs_read_out_v2_into_their_heatmaps(name, dataset,
     ('seg/hrnetv2_w18_fcn_cityscapes.py', 19, 270),
     ('seg/hrformer_b_v2_fcn_ade20k.py', 150, 1170),
 ])
+@pytest.mark.slow
 def test_seg_configs_feed_the_v2_concatenation_to_the_heads(
         name, num_classes, neck_width):
     cfg, model = build(name, pretrained=False)
@@ -387,6 +391,7 @@ def test_all_hrvit_configs_are_there():
 
 @pytest.mark.parametrize('path', HRVIT_CONFIGS,
                          ids=[osp.relpath(c, ROOT) for c in HRVIT_CONFIGS])
+@pytest.mark.slow
 def test_config_trains_a_step_at_a_size_not_divisible_by_32(path):
     """The config's model with its variant's widths, heads and losses; one
     block per branch in four modules (instead of 26-30 blocks in six) keeps
@@ -415,6 +420,7 @@ def test_config_trains_a_step_at_a_size_not_divisible_by_32(path):
     ('b3', 'segformer', 28.7, 28.72), ('b1', 'upernet', 35.9, 35.95),
     ('b2', 'upernet', 49.7, 49.70), ('b3', 'upernet', 55.4, 55.82)
 ])
+@pytest.mark.slow
 def test_ade20k_models_match_the_paper_parameters_within_3_percent(
         variant, head, paper_m, ours_m):
     # b3 + UPerNet counts to 55.82M against the paper's 55.4M (0.8%)

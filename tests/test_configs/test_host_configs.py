@@ -493,6 +493,7 @@ def test_the_hrnet_zoo_configs_name_their_host_recipe():
 
 @pytest.mark.parametrize('path,host,host_path', _claims(),
                          ids=[os.path.relpath(c[0]) for c in _claims()])
+@pytest.mark.slow
 def test_zoo_config_recipe_is_its_hosts(path, host, host_path):
     """Outside the model (and the runtime: hooks, logging, workers), a
     config that names a host recipe trains, validates and tests as it."""

@@ -90,6 +90,7 @@ def test_published_numbers_and_weights_where_they_exist():
 
 
 @pytest.mark.parametrize('config', sorted(BY_CONFIG))
+@pytest.mark.slow
 def test_metafile_parameters_are_the_models(config):
     md = BY_CONFIG[config]['Metadata']
     assert zoo.count_parameters(osp.join(ROOT, config)) == md['Parameters']

@@ -53,6 +53,7 @@ def _meta(name):
 
 
 @pytest.mark.parametrize('name', FORMATS)
+@pytest.mark.slow
 def test_mmpose_dataset_class_reads_every_file(roots, name):
     num_points, files = FORMATS[name][1:]
     for filename in files:

@@ -240,6 +240,7 @@ def test_fake_cuda_raises_on_a_tensor_left_on_the_cpu(fake_cuda):
 
 
 @pytest.mark.parametrize('family', list(FAMILIES))
+@pytest.mark.slow
 def test_training_forward_and_loss_on_cuda_in_bf16(family, fake_cuda):
     result = trained(family, fake_cuda)
     model = result['model']
@@ -261,6 +262,7 @@ def test_training_forward_and_loss_on_cuda_in_bf16(family, fake_cuda):
 # it fails only where the parameters are on mixed devices, which every
 # family's test above rules out.
 @pytest.mark.parametrize('family', ['hrformer_t', 'hrnet_w18'])
+@pytest.mark.slow
 def test_optimizer_step_on_cuda(family, fake_cuda):
     result = stepped(family, fake_cuda)
     model, optimizer = result['model'], result['optim_wrapper'].optimizer
@@ -276,6 +278,7 @@ def test_optimizer_step_on_cuda(family, fake_cuda):
 
 
 @pytest.mark.parametrize('family', list(FAMILIES))
+@pytest.mark.slow
 def test_inference_on_cuda_in_bf16(family, fake_cuda):
     result = trained(family, fake_cuda)
     cfg, model = result['cfg'], result['model']
@@ -300,6 +303,7 @@ def test_inference_on_cuda_in_bf16(family, fake_cuda):
                                                       shape)
 
 
+@pytest.mark.slow
 def test_checkpoint_saved_and_resumed_on_cuda(fake_cuda, tmp_path,
                                               monkeypatch):
     """What Runner.save_checkpoint writes after a step on the GPU and what

@@ -97,6 +97,7 @@ def test_out_of_memory_is_only_a_warning(monkeypatch):
 
 
 @pytest.mark.parametrize('stance', ['set_stance', 'no set_stance'])
+@pytest.mark.slow
 def test_the_probe_of_a_compiled_backbone_compiles_nothing(monkeypatch,
                                                            stance):
     # The probe's 64x64 image is a shape training never sees: compiling it

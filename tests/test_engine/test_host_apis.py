@@ -163,6 +163,7 @@ def test_finder_stays_out_of_the_way_of_a_real_extension(tmp_path):
     assert out.strip().endswith('OK')
 
 
+@pytest.mark.slow
 def test_every_project_config_imports_the_package():
     """The host APIs build a config's model with the host's registry only
     after ``custom_imports`` has imported hrformer_mm."""

@@ -43,6 +43,7 @@ def cls_config(name: str) -> str:
     ('hrvit_b2_imagenet.py', 32.5),
     ('hrvit_b3_imagenet.py', 37.9),
 ])
+@pytest.mark.slow
 def test_classifier_parameters_match_the_papers(config, paper_params):
     _, model = build_model_from_config(cls_config(config))
     params = sum(p.numel() for p in model.parameters()) / 1e6
@@ -93,6 +94,7 @@ def test_golden_file_covers_every_transformer_classifier(golden):
 
 
 @pytest.mark.parametrize('config', sorted(parity.VARIANTS))
+@pytest.mark.slow
 def test_reference_classifier_loads_and_gives_its_logits(golden, config):
     record = golden['variants'][config]
     state = seeded_state(record['spec'], golden['seed'])
@@ -152,6 +154,7 @@ def classifier_checkpoints(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_every_dense_config_with_an_imagenet_classifier_is_covered(
         classifier_checkpoints):
     """Every HRFormer, HRViT and HRNet arch of the dense zoo has a
@@ -175,6 +178,7 @@ def _one_config_per_backbone():
 
 @pytest.mark.parametrize('config', _one_config_per_backbone(),
                          ids=lambda p: osp.relpath(p, ROOT))
+@pytest.mark.slow
 def test_classification_checkpoint_initialises_dense_backbone(
         config, classifier_checkpoints):
     cfg = Config.fromfile(config)

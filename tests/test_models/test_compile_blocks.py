@@ -62,6 +62,7 @@ def _pair(cls, arch, backend, **kwargs):
     return eager, compiled
 
 
+@pytest.mark.slow
 def test_blocks_of_one_stream_share_one_graph_in_train_and_eval():
     """HRFormer-T has 38 transformer blocks over 4 streams.  Training
     compiles one graph per stream, plus one per stream that also holds a
@@ -88,6 +89,7 @@ def test_blocks_of_one_stream_share_one_graph_in_train_and_eval():
     assert backend.graphs == 10
 
 
+@pytest.mark.slow
 def test_compiled_training_step_matches_eager_gradients():
     """aot_eager traces forward and backward as inductor does; with
     activation checkpointing inside the compiled blocks too."""
@@ -120,6 +122,7 @@ def test_state_dict_keys_do_not_change():
                  mlp_ratios=(2, 2, 2, 2),
                  blocks=((1, ), (1, 1), (1, 1, 1), (1, 1, 1, 1))), 10),
 ])
+@pytest.mark.slow
 def test_other_backbones_compile_their_blocks(cls, arch, units):
     eager, compiled = _pair(cls, arch, CountingBackend())
     assert compiled.compiled_blocks == units

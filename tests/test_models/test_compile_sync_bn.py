@@ -127,6 +127,7 @@ def _pair(backend):
     return eager, compiled
 
 
+@pytest.mark.slow
 def test_two_ranks_sync_bn_runs_outside_the_graphs_of_the_blocks(two_ranks):
     """Training with two ranks: every SyncBN synchronises eagerly, once per
     step, and no graph holds a collective.  Each stream's blocks share six

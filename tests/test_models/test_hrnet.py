@@ -67,6 +67,7 @@ def _shapes(module):
 
 
 @pytest.mark.parametrize('arch', sorted(MMPRETRAIN_BACKBONE_PARAMS))
+@pytest.mark.slow
 def test_every_mmpretrain_width_is_mmpretrains_hrnet(arch):
     with torch.device('meta'):  # shapes only: W64 in milliseconds
         ours = HRNet(arch)
@@ -124,6 +125,7 @@ PUBLISHED_CLASSIFIER_PARAMS = {
 
 
 @pytest.mark.parametrize('width', sorted(PUBLISHED_CLASSIFIER_PARAMS))
+@pytest.mark.slow
 def test_classifier_configs_have_the_published_parameter_counts(width):
     from hrformer_mm.engine.launch import build_model_from_config
     from e2e_utils import ROOT
@@ -143,6 +145,7 @@ def test_classifier_configs_have_the_published_parameter_counts(width):
     ('w32', (64, 64), True), ('w48', (64, 32), True),
     ('w18-small', (64, 96), True)
 ])
+@pytest.mark.slow
 def test_matches_host_hrnet_on_its_weights(host, arch, size, multiscale):
     ref, ours = _pair(host, arch, multiscale)
     x = torch.randn(1, 3, *size)

@@ -59,6 +59,7 @@ def _without(model, *keys):
 
 @pytest.mark.parametrize('path', CONFIGS,
                          ids=[osp.basename(p) for p in CONFIGS])
+@pytest.mark.slow
 def test_config_is_mmdets_model_but_backbone_and_neck(path):
     ours = Config.fromfile(path).model
     theirs = Config.fromfile(_host_config(path)).model
@@ -88,6 +89,7 @@ WEIGHT_CASES = ['hrnetv2p_w18_cascade_rcnn_coco.py',
 
 
 @pytest.mark.parametrize('name', WEIGHT_CASES)
+@pytest.mark.slow
 def test_mmdet_weights_load_and_give_mmdets_features(name):
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
@@ -133,6 +135,7 @@ def _record_served_ops(monkeypatch) -> set:
 
 
 @pytest.mark.parametrize('kind', sorted(KINDS))
+@pytest.mark.slow
 def test_training_step_and_prediction_reach_only_served_ops(
         kind, monkeypatch):
     """Our configs' detectors (HTC with its semantic branch and mask

@@ -82,6 +82,7 @@ def imagenet_checkpoint(tmp_path_factory):
 
 
 @pytest.mark.parametrize('config', sorted(CONFIGS))
+@pytest.mark.slow
 def test_large_window_config_resizes_the_7x7_bias_tables(
         config, imagenet_checkpoint):
     path, ours = imagenet_checkpoint

@@ -440,6 +440,7 @@ def test_fallback_sigmoid_focal_loss_equals_compiled_mmcv(device):
 
 
 # ------------------------------------------------------- mmdet end to end
+@pytest.mark.slow
 def test_mask_rcnn_trains_a_step_and_predicts(tmp_path):
     """mmdet's own Mask R-CNN (ResNet-18 for speed): RPN nms, RoIAlign
     forward and backward, mask_target and multiclass_nms all run."""
@@ -548,7 +549,10 @@ def _fewer_boxes(model):
         test.update(score_thr=0.0, max_per_img=10)
 
 
-@pytest.mark.parametrize('device', DEVICES)
+# the CPU run is slow (seconds per detector): left to CI; the CUDA run
+# stays in the quick loop that the GPU check runs
+@pytest.mark.parametrize('device', [
+    pytest.param('cpu', marks=pytest.mark.slow), DEVICES[1]])
 @pytest.mark.parametrize('name', sorted(HRNETV2P_DETECTORS))
 def test_hrnetv2p_detectors_reach_only_served_ops(name, device, monkeypatch,
                                                   tmp_path):

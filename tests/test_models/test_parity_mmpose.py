@@ -43,6 +43,7 @@ def _pair(arch, multiscale, **kwargs):
 
 @pytest.mark.parametrize('arch', ['tiny', 'small', 'base'])
 @pytest.mark.parametrize('multiscale', [False, True])
+@pytest.mark.slow
 def test_matches_mmpose_at_256x192(arch, multiscale):
     ref, ours = _pair(arch, multiscale)
     x = torch.randn(1, 3, 256, 192)
@@ -76,6 +77,7 @@ def _assert_same(ref, ours, x):
 @pytest.mark.parametrize('arch', ['tiny', 'small', 'base'])
 @pytest.mark.parametrize('size', [(384, 288), (255, 191)],
                          ids=['384x288', '255x191'])
+@pytest.mark.slow
 def test_matches_mmpose_at_other_sizes(arch, size):
     """384x288 (the large pose input) and 255x191, a size that is not a
     multiple of 32 but for which mmpose's fixed-factor upsampling still
@@ -85,6 +87,7 @@ def test_matches_mmpose_at_other_sizes(arch, size):
 
 
 @pytest.mark.parametrize('window', [13, 15])
+@pytest.mark.slow
 def test_matches_mmpose_with_large_windows(window):
     """The large-window segmentation variants (K=13 for ADE20K, 15
     otherwise), on a segmentation-style crop."""

@@ -72,6 +72,7 @@ def test_bilinear_fusion_does_not_reproduce_the_segmentation_release(
     assert diffs['stream0'] > 1e-3
 
 
+@pytest.mark.slow
 def test_seg_release_upsample_cfg_is_the_default_of_every_hrformer_seg_config():
     import glob
 

@@ -91,6 +91,7 @@ def test_padding_mask_is_built_once_per_size():
 
 
 @pytest.mark.parametrize('deployed', [False, True])
+@pytest.mark.slow
 def test_torch_compile_gives_the_eager_outputs_without_graph_breaks(
         deployed):
     """Dynamo captures the whole backbone as one graph (fullgraph=True
@@ -111,6 +112,7 @@ def test_torch_compile_gives_the_eager_outputs_without_graph_breaks(
 
 
 @pytest.mark.parametrize('task', ['pose', 'seg'])
+@pytest.mark.slow
 def test_torch_compile_of_whole_pose_and_seg_models(tmp_path, task):
     """The full models (backbone, neck, heads; the tensor forward that
     mmpose / mmseg run inside predict and loss), deployed, compile and

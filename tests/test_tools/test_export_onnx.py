@@ -22,6 +22,7 @@ def _batch_is_dynamic(path):
 
 
 @pytest.mark.parametrize('task', ['pose', 'seg'])
+@pytest.mark.slow
 def test_exported_model_matches_pytorch_at_two_batch_sizes(tool, tmp_path,
                                                            task):
     make = pose_config if task == 'pose' else seg_config

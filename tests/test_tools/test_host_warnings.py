@@ -28,12 +28,14 @@ def _python(code: str, pythonwarnings: str = ''):
                           check=True)
 
 
+@pytest.mark.slow
 def test_importing_the_package_alone_still_warns():
     """The control: the library itself silences nothing (and the warning
     the entry points hide is real in this environment)."""
     assert PKG_RESOURCES in _python('import hrformer_mm').stderr
 
 
+@pytest.mark.slow
 def test_training_hides_host_warnings_and_keeps_ours(tmp_path):
     root = tmp_path / 'coco'
     generate_coco_keypoints(str(root), num_train=8, num_val=4, seed=1)
@@ -53,6 +55,7 @@ def test_training_hides_host_warnings_and_keeps_ours(tmp_path):
     assert 'undecodable image(s) skipped so far' in log
 
 
+@pytest.mark.slow
 def test_child_processes_get_the_filters_after_the_users_own(monkeypatch):
     monkeypatch.setenv('PYTHONWARNINGS', 'error::FutureWarning')
     with warnings.catch_warnings():

@@ -224,6 +224,7 @@ def _same_model(a, b, x):
 
 
 @pytest.mark.parametrize('name', sorted(WHOLE_MODEL_FORMATS))
+@pytest.mark.slow
 def test_whole_model_checkpoint_loads_directly_as_converted(name, tmp_path):
     config, with_rpe, to_format = WHOLE_MODEL_FORMATS[name]
     reference = build(config, with_rpe)
@@ -242,6 +243,7 @@ def test_whole_model_checkpoint_loads_directly_as_converted(name, tmp_path):
 
 
 @pytest.mark.parametrize('name', sorted(BACKBONE_FORMATS))
+@pytest.mark.slow
 def test_imagenet_checkpoint_initialises_the_backbone_as_converted(
         name, tmp_path, monkeypatch):
     import mmengine.runner.checkpoint

@@ -131,6 +131,7 @@ def assert_same_logits(a, b):
 
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('scheme', ['release', 'timm-ssld'])
+@pytest.mark.slow
 def test_release_and_timm_classifiers_load_into_the_classifier_config(
         width, scheme, tmp_path):
     """Into mmpretrain's layout (HRFuseScales neck, LinearClsHead): every
@@ -190,6 +191,7 @@ def mmpretrain_classifiers():
 
 
 @pytest.mark.parametrize('width', WIDTHS)
+@pytest.mark.slow
 def test_mmpretrain_classifier_loads_unchanged(width, tmp_path,
                                                mmpretrain_classifiers):
     theirs = mmpretrain_classifiers[width]
@@ -218,6 +220,7 @@ def _pretrained_backbone(width, path, **init):
 
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('scheme', sorted(SCHEMES))
+@pytest.mark.slow
 def test_every_scheme_initialises_a_backbone(width, scheme, tmp_path,
                                              monkeypatch):
     """``init_cfg=dict(type='Pretrained', checkpoint=...)`` (a pose,
@@ -241,6 +244,7 @@ def test_every_scheme_initialises_a_backbone(width, scheme, tmp_path,
 
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('prefix', [None, 'backbone.'])
+@pytest.mark.slow
 def test_mmpretrain_classifier_initialises_a_backbone(
         width, prefix, tmp_path, monkeypatch, mmpretrain_classifiers):
     """mmpretrain's checkpoint, as its downstream configs take it
