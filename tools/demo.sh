@@ -81,52 +81,19 @@ other_family() {  # CONFIG NAME
   $PY tools/test.py "$1" none --work-dir "$OUT/$2_untrained" \
     > "$OUT/$2_untrained.log" 2>&1
 }
-if [[ "$FAMILY" == hrnet ]]; then
-  other_family configs/pose/hrnetv2_demo_wflw.py face "$@"
+case "$FAMILY" in
+  hrnet) other_family configs/pose/hrnetv2_demo_wflw.py face "$@" ;;
+  hrvit) other_family configs/seg/hrvit_demo_ade20k.py hrvit_seg "$@" ;;
+  parsing) other_family configs/seg/hrnetv2_demo_lip.py parsing "$@" ;;
+  hrpvt)
+    for head in simcc heatmap; do
+      other_family configs/pose/hrpvt_demo_${head}_coco.py hrpvt_$head "$@"
+    done ;;
+  det) other_family configs/det/hrnetv2p_demo_mask_rcnn.py det "$@" ;;
+esac
+if [[ "$FAMILY" =~ ^(hrnet|hrvit|parsing|hrpvt|det)$ ]]; then
   echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
-  echo "NME untrained: $(grep -o 'NME: [0-9.]*' $OUT/face_untrained.log | tail -1)"
-  echo "NME trained:   $(grep -o 'NME: [0-9.]*' $OUT/face_test.log | tail -1)"
-  exit 0
-elif [[ "$FAMILY" == hrvit ]]; then
-  other_family configs/seg/hrvit_demo_ade20k.py hrvit_seg "$@"
-  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
-  for run in hrvit_seg_test hrvit_seg_untrained; do
-    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
-print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
-      $OUT/$run/metrics.json
-  done
-  exit 0
-elif [[ "$FAMILY" == parsing ]]; then
-  other_family configs/seg/hrnetv2_demo_lip.py parsing "$@"
-  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
-  for run in parsing_test parsing_untrained; do
-    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
-print(f\"$run: mIoU {m['mIoU'] / 100:.3f} (aAcc {m['aAcc'] / 100:.3f})\")" \
-      $OUT/$run/metrics.json
-  done
-  exit 0
-elif [[ "$FAMILY" == hrpvt ]]; then
-  for head in simcc heatmap; do
-    other_family configs/pose/hrpvt_demo_${head}_coco.py hrpvt_$head "$@"
-  done
-  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
-  for run in hrpvt_simcc_test hrpvt_simcc_untrained hrpvt_heatmap_test \
-             hrpvt_heatmap_untrained; do
-    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
-print(f\"$run: AP {m['coco/AP']:.3f}  AP(M) {m['coco/AP (M)']:.3f}  \"
-      f\"AP(L) {m['coco/AP (L)']:.3f}  AR {m['coco/AR']:.3f}\")" \
-      $OUT/$run/metrics.json
-  done
-  exit 0
-elif [[ "$FAMILY" == det ]]; then
-  other_family configs/det/hrnetv2p_demo_mask_rcnn.py det "$@"
-  echo "Demo finished in $((SECONDS - t0)) s (setup excluded)."
-  for run in det_test det_untrained; do
-    $PY -c "import json, sys; m = json.load(open(sys.argv[1]));
-print(f\"$run: box AP {m['coco/bbox_mAP']:.3f} (AP50 \"
-      f\"{m['coco/bbox_mAP_50']:.3f})  mask AP {m['coco/segm_mAP']:.3f} \"
-      f\"(AP50 {m['coco/segm_mAP_50']:.3f})\")" $OUT/$run/metrics.json
-  done
+  $PY tools/analysis/summarize_demo.py "$OUT" --family "$FAMILY"
   exit 0
 elif [[ "$FAMILY" == cls ]]; then
   other_family configs/cls/hrformer_demo_imagenet.py cls "$@"

@@ -1,4 +1,9 @@
-"""Print the demo's headline numbers from the metrics tools/test.py wrote."""
+"""Print a demo's headline numbers from the metrics tools/test.py wrote.
+
+``bash tools/demo.sh [--family F]`` ends with this: one line per run, the
+trained model's metrics first, then the same model untrained (the
+baseline) where the demo evaluated it.
+"""
 import argparse
 import json
 import os.path as osp
@@ -13,52 +18,87 @@ def _metrics(out_dir: str, run: str, optional: bool = False) -> dict:
         return json.load(f)
 
 
-def cls_summary(out_dir: str) -> None:
-    """``--family cls``: the classifier's top-1 trained and untrained, and
-    the pose demo's AP fine-tuned from its backbone and from scratch."""
-    cls = _metrics(out_dir, 'cls_test')
-    cls0 = _metrics(out_dir, 'cls_untrained', optional=True)
-    untrained = (f"  untrained: {cls0['accuracy/top1'] / 100:.3f}"
-                 if cls0 else '')
-    print(f"cls   HRFormer-T  top-1 = {cls['accuracy/top1'] / 100:.3f}"
-          + untrained)
-    for init, what in (('pretrained', 'from the classifier'),
-                       ('scratch', 'from scratch')):
-        m = _metrics(out_dir, f'cls_pose_{init}_test')
-        print(f"pose  HRFormer-T  {what:<19} COCO AP = {m['coco/AP']:.3f}  "
-              f"(AP50 {m['coco/AP .5']:.3f}, AR {m['coco/AR']:.3f})")
+def coco_ap(m: dict) -> str:
+    return (f"COCO AP = {m['coco/AP']:.3f}  (AP50 {m['coco/AP .5']:.3f}, "
+            f"AR {m['coco/AR']:.3f})")
 
 
-def main(out_dir: str) -> None:
-    pose = _metrics(out_dir, 'pose_test')
-    seg = _metrics(out_dir, 'seg_test')
-    pose0 = _metrics(out_dir, 'pose_untrained', optional=True)
-    seg0 = _metrics(out_dir, 'seg_untrained', optional=True)
-    untrained = (f"  untrained: {pose0['coco/AP']:.3f}" if pose0 else '')
-    print(f"pose  HRFormer-T  COCO AP = {pose['coco/AP']:.3f}  "
-          f"(AP50 {pose['coco/AP .5']:.3f}, AR {pose['coco/AR']:.3f})"
-          + untrained)
-    untrained = (f"  untrained: {seg0['mIoU'] / 100:.3f}" if seg0 else '')
-    print(f"seg   HRFormer-T+OCR  mIoU = {seg['mIoU'] / 100:.3f}  "
-          f"(aAcc {seg['aAcc'] / 100:.3f})" + untrained)
-    print(f'keypoint overlays: {out_dir}/pose_overlays/')
-    print(f'mask overlays:     {out_dir}/seg_test/overlays/')
-    print(f'training curves:   {out_dir}/curves.png')
+def coco_ap_by_size(m: dict) -> str:
+    return (f"COCO AP = {m['coco/AP']:.3f}  (AP(M) {m['coco/AP (M)']:.3f}, "
+            f"AP(L) {m['coco/AP (L)']:.3f}, AR {m['coco/AR']:.3f})")
+
+
+def miou(m: dict) -> str:
+    return f"mIoU = {m['mIoU'] / 100:.3f}  (aAcc {m['aAcc'] / 100:.3f})"
+
+
+def nme(m: dict) -> str:
+    return f"NME = {m['NME']:.4f}"
+
+
+def box_mask_ap(m: dict) -> str:
+    return (f"box AP = {m['coco/bbox_mAP']:.3f}  (AP50 "
+            f"{m['coco/bbox_mAP_50']:.3f}), mask AP = "
+            f"{m['coco/segm_mAP']:.3f}  (AP50 {m['coco/segm_mAP_50']:.3f})")
+
+
+def top1(m: dict) -> str:
+    return f"top-1 = {m['accuracy/top1'] / 100:.3f}"
+
+
+#: per family, its runs: (label, run folder, metrics, untrained baseline's
+#: run folder or None); the folders are the ones tools/demo.sh writes
+FAMILIES = {
+    'hrformer': [('pose  HRFormer-T', 'pose_test', coco_ap, 'pose_untrained'),
+                 ('seg   HRFormer-T+OCR', 'seg_test', miou, 'seg_untrained')],
+    'hrnet': [('face  HRNetV2-W18', 'face_test', nme, 'face_untrained')],
+    'hrvit': [('seg   HRViT-b1', 'hrvit_seg_test', miou,
+               'hrvit_seg_untrained')],
+    'parsing': [('parsing  HRNetV2-W18-Small', 'parsing_test', miou,
+                 'parsing_untrained')],
+    'hrpvt': [('pose  HRPVT SimCC', 'hrpvt_simcc_test', coco_ap_by_size,
+               'hrpvt_simcc_untrained'),
+              ('pose  HRPVT heatmap', 'hrpvt_heatmap_test', coco_ap_by_size,
+               'hrpvt_heatmap_untrained')],
+    'det': [('det   HRNetV2p Mask R-CNN', 'det_test', box_mask_ap,
+             'det_untrained')],
+    'cls': [('cls   HRFormer-T', 'cls_test', top1, 'cls_untrained'),
+            ('pose  HRFormer-T from the classifier', 'cls_pose_pretrained_test',
+             coco_ap, None),
+            ('pose  HRFormer-T from scratch', 'cls_pose_scratch_test',
+             coco_ap, None)],
+}
+
+#: what the default demo leaves to look at besides the numbers
+PICTURES = {'hrformer': [('keypoint overlays', 'pose_overlays/'),
+                         ('mask overlays', 'seg_test/overlays/'),
+                         ('training curves', 'curves.png')]}
+
+
+def summary(out_dir: str, family: str = 'hrformer') -> str:
+    """The lines the demo of ``family`` prints."""
+    lines = []
+    width = max(len(label) for label, *_ in FAMILIES[family])
+    for label, run, fmt, baseline in FAMILIES[family]:
+        lines.append(f'{label:<{width}}  {fmt(_metrics(out_dir, run))}')
+        untrained = _metrics(out_dir, baseline, optional=True) \
+            if baseline else {}
+        if untrained:
+            lines.append(f"{'':<{width}}  untrained: {fmt(untrained)}")
+    for what, path in PICTURES.get(family, []):
+        lines.append(f'{what + ":":<19}{osp.join(out_dir, path)}')
+    return '\n'.join(lines)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('out', nargs='?', default='work_dirs/demo',
                    help='the demo\'s output folder')
-    p.add_argument('--family', default='hrformer',
-                   help="which demo ran: 'cls' for the classification demo, "
-                   'otherwise the default pose + segmentation one')
+    p.add_argument('--family', default='hrformer', choices=sorted(FAMILIES),
+                   help='which demo ran (tools/demo.sh --family)')
     return p.parse_args(argv)
 
 
 if __name__ == '__main__':
     args = parse_args()
-    if args.family == 'cls':
-        cls_summary(args.out)
-    else:
-        main(args.out)
+    print(summary(args.out, args.family))
