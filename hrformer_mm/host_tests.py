@@ -84,6 +84,12 @@ def default_cache() -> str:
     return osp.join(root, 'hrformer_mm', 'host_tests')
 
 
+def _write(dest: str, path: str, data: bytes) -> None:
+    os.makedirs(osp.dirname(osp.join(dest, path)), exist_ok=True)
+    with open(osp.join(dest, path), 'wb') as out:
+        out.write(data)
+
+
 def _from_sdist(dist: str, version: str, files: Sequence[str],
                 dest: str, cache: str) -> List[str]:
     """Extracts ``files`` from ``dist``'s source distribution (downloaded
@@ -107,9 +113,7 @@ def _from_sdist(dist: str, version: str, files: Sequence[str],
             member = members.get(f'{dist}-{version}/{f}')
             if member is None:
                 continue
-            os.makedirs(osp.dirname(osp.join(dest, f)), exist_ok=True)
-            with open(osp.join(dest, f), 'wb') as out:
-                out.write(tar.extractfile(member).read())
+            _write(dest, f, tar.extractfile(member).read())
             found.append(f)
     return found
 
@@ -121,9 +125,7 @@ def _from_github(repo: str, version: str, path: str, dest: str) -> bool:
             text = response.read()
     except OSError:
         return False
-    os.makedirs(osp.dirname(osp.join(dest, path)), exist_ok=True)
-    with open(osp.join(dest, path), 'wb') as out:
-        out.write(text)
+    _write(dest, path, text)
     return True
 
 
