@@ -11,6 +11,26 @@ import hrformer_mm  # noqa: E402,F401  (environment fixes before mm* imports)
 E2E_DIR = os.path.join(ROOT, 'tests', 'test_e2e') + os.sep
 
 
+def _read_host_metafiles_once():
+    """mmengine resolves each ``mmpose::`` / ``mmseg::`` / ``mmdet::`` /
+    ``mmpretrain::`` base by parsing every metafile of the host again (its
+    ``.mim/model-index.yml`` and about a hundred YAML files, a third of a
+    second) before it looks in the host's config folder.  The suite loads
+    hundreds of configs that inherit the hosts' recipes, many of them to
+    parametrize tests at collection; the installed hosts do not change
+    during a session, so each file is parsed once (mmengine only reads what
+    it parsed).  The lookup, and the ``ValueError`` that sends mmengine on
+    to the config folder, stay mmengine's own."""
+    import functools
+
+    from mmengine.config import utils
+
+    utils.load = functools.lru_cache(maxsize=None)(utils.load)
+
+
+_read_host_metafiles_once()
+
+
 def pytest_collection_modifyitems(config, items):
     """``e2e`` on every test under tests/test_e2e/ and on every ``cluster``
     test (each runs training or testing in subprocesses); tests elsewhere
