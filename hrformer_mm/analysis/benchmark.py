@@ -222,8 +222,9 @@ def count_step(step) -> Dict[str, object]:
 
     The step is counted on one intra-op thread: oneDNN's backward of a 1x1
     convolution of a channels-last input returns weight gradients whose
-    size-1 dimensions carry strides that depend on the thread count, which would change
-    ``distinct_ops`` and the digest from one machine to the next."""
+    size-1 dimensions carry strides that depend on the thread count, which
+    would change ``distinct_ops`` and the digest from one machine to the
+    next."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Count(TorchDispatchMode):
@@ -497,8 +498,8 @@ def report(med: Dict[str, float], batch: int, **fields) -> dict:
     """The result: ``fields`` (the run's settings and measurements), the
     batch size, ms per image and images/s of each variant, each variant's
     time over the reference's (eager mmpose, else mmpose's fastest
-    variant, else the first) and, under ``best``, the fastest variant of ours against
-    mmpose's fastest and against each HRNet row present."""
+    variant, else the first) and, under ``best``, the fastest variant of
+    ours against mmpose's fastest and against each HRNet row present."""
     result = dict(
         fields, batch=batch,
         ms_per_image={k: 1e3 * v / batch for k, v in med.items()},
